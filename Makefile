@@ -1,0 +1,50 @@
+# Two commands do everything: `make lab` (open the notebooks) and `make test` (run every test).
+# Both create the virtual environment in .venv on first use.
+
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+PIP_FLAGS := --quiet --disable-pip-version-check --no-input
+LAB_ARGS ?=
+# Jupyter refuses to run as root unless told to (containers and CI machines often are root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+NB ?=
+
+.PHONY: setup lab test check student-notebooks benchmark clean
+
+$(INSTALLED): pyproject.toml
+	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(BIN)/python -c "import vislib, torch, torchvision, ipywidgets, cv2, nbval"
+	touch $@
+
+setup: $(INSTALLED)
+
+## The main job: JupyterLab on the notebooks, opening the start-here notebook (token authentication on).
+lab: $(INSTALLED)
+	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) $(LAB_ARGS) 00_start_here.ipynb
+
+## Unit tests plus every notebook run top to bottom by nbval, in the quick profile.
+test: $(INSTALLED)
+	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
+
+## A student's self-check of one notebook: make check NB=notebooks/student/00_start_here.ipynb
+check: $(INSTALLED)
+	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/student/00_start_here.ipynb"; exit 2; }
+	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env "$(NB)"
+
+## Maintainers: regenerate notebooks/student/ from the solution notebooks (overwrites them).
+student-notebooks: $(INSTALLED)
+	$(BIN)/python -m vislib.tools.student_notebooks
+
+## Maintainers: time notebooks and widgets, update BENCHMARKS.md (VISLIB_PROFILE=full for the lecture profile).
+benchmark: $(INSTALLED)
+	$(BIN)/python -m vislib.tools.benchmark
+
+clean:
+	rm -rf $(VENV) vislib.egg-info

@@ -1,0 +1,73 @@
+"""The benchmark harness measures for real; its report merges by section."""
+
+import random
+
+import ipywidgets
+import nbformat
+import pytest
+
+from vislib.tools import benchmark
+from vislib.widgets.nonlinearities import saturation_widget
+
+
+def test_random_values_are_valid_for_every_control_kind():
+    rng = random.Random(0)
+    controls = [
+        ipywidgets.IntSlider(min=2, max=20, step=3),
+        ipywidgets.FloatSlider(min=-1, max=1, step=0.25),
+        ipywidgets.Dropdown(options=[("one", 1), ("two", 2)]),
+        ipywidgets.ToggleButtons(options=["a", "b"]),
+        ipywidgets.Checkbox(value=False),
+        ipywidgets.IntRangeSlider(min=0, max=10),
+    ]
+    for _ in range(50):
+        for control in controls:
+            control.value = benchmark.random_control_value(control, rng)  # traitlets reject invalid values
+    assert controls[0].value in range(2, 21, 3)
+    with pytest.raises(TypeError, match="cannot choose a value for a Text"):
+        benchmark.random_control_value(ipywidgets.Text(), rng)
+
+
+def test_time_widget_reports_median_and_p95():
+    widget = saturation_widget()
+    before = widget.redraws
+    result = benchmark.time_widget(widget, changes=12)
+    assert widget.redraws == before + 12
+    assert result["changes"] == 12
+    assert 0 < result["state_median_ms"] <= result["median_ms"] <= result["p95_ms"]
+
+
+def test_every_registered_widget_builds():
+    for entry in benchmark.WIDGETS:
+        assert isinstance(benchmark.load_factory(entry.factory)(), benchmark.Interactive)
+
+
+def test_every_notebook_is_registered(repository):
+    registered = {entry.path for entry in benchmark.NOTEBOOKS}
+    present = {f"notebooks/{p.name}" for p in (repository / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert present == registered
+
+
+def test_sections_are_replaced_by_key_and_others_kept():
+    machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
+    widget = {"w": {"changes": 50, "median_ms": 10, "p95_ms": 20, "state_median_ms": 1,
+                    "goal_median_ms": 50, "goal_p95_ms": 150}}
+    notebooks = {"n.ipynb": {"wall_s": 100.0, "peak_rss_mib": 300, "goal_s": 90}}
+    quick = benchmark.render_section("quick", machine, notebooks, widget)
+    assert "| `n.ipynb` | 100.0 | 90 | 300 | - | **no** |" in quick
+    assert "| w | 50 | 10.0 | 20.0 | 50 / 150 | 1.00 | yes |" in quick
+    document = benchmark.merge_section("", quick)
+    document = benchmark.merge_section(document, benchmark.render_section("full", machine, notebooks, {}))
+    updated = benchmark.merge_section(document, quick.replace("100.0", "80.0"))
+    assert updated.count("<!-- BEGIN quick-cpu -->") == 1 and "80.0" in updated
+    assert "<!-- BEGIN full-cpu -->" in updated and updated.startswith("# Benchmarks")
+
+
+def test_run_notebook_measures_time_and_memory(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("block = bytearray(64 * 2**20)")]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(notebook, path)
+    result = benchmark.run_notebook(path)
+    assert result["wall_s"] > 0
+    assert result["peak_rss_mib"] > 64

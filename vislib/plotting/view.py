@@ -1,0 +1,39 @@
+"""Views: plots that create their artists once and then only update them.
+
+Redrawing a whole matplotlib figure (ticks, labels, text layout) costs tens
+of milliseconds even for two small axes. A widget that must answer a slider
+in under 50 ms therefore draws its static parts once and, on each change,
+only updates the data of a few artists, which the widget then re-renders
+over a cached background (blitting).
+
+A view implements:
+
+* ``setup(axes, state)``: create every artist for a first state and return
+  the *dynamic* ones, those that change from state to state;
+* ``update(state)``: bring all artists up to date with ``state`` (the
+  dynamic ones, and the static ones that depend on ``background_key``);
+* ``background_key(state)`` (optional): a hashable value; states with the
+  same key share the same static picture (axis limits, labels, reference
+  curves). The widget renders each key's background once, keeps it, and
+  from then on only draws the dynamic artists over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from matplotlib.artist import Artist
+
+
+class View:
+    """Base class for plots that update in place (see the module docstring)."""
+
+    def setup(self, axes, state: Any) -> Iterable[Artist]:
+        raise NotImplementedError(f"{type(self).__name__} must implement setup(axes, state)")
+
+    def update(self, state: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement update(state)")
+
+    def background_key(self, state: Any) -> Hashable:
+        return None

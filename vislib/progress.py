@@ -1,0 +1,16 @@
+"""Progress bars for anything that takes more than a couple of seconds.
+
+``progress`` is ``tqdm.auto.tqdm`` with the course's defaults: a widget bar
+in Jupyter, a text bar in a terminal.
+"""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+
+def progress(iterable=None, *, desc: str | None = None, total: int | None = None, leave: bool = True, **options):
+    """Wrap ``iterable`` (or count to ``total``) with a progress bar."""
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a string, got {desc!r}")
+    return tqdm(iterable, desc=desc, total=total, leave=leave, dynamic_ncols=True, **options)

@@ -1,0 +1,280 @@
+"""The benchmark: notebook wall time and peak memory, and widget update times.
+
+Speed and memory goals are checked here, not in timed unit tests. One run
+executes each registered notebook in a fresh kernel (recording wall time and
+the kernel's peak resident memory, plus peak GPU memory on a GPU), times each
+registered widget's update path over many random control changes (median
+and 95th percentile), and writes the figures into ``BENCHMARKS.md`` under a
+section for this profile and device, replacing that section only.
+
+Usage (from the repository root)::
+
+    make benchmark                      # quick profile
+    VISLIB_PROFILE=full make benchmark  # the lecture profile
+
+New notebooks and widgets register below, in ``NOTEBOOKS`` and ``WIDGETS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import ipywidgets
+
+from vislib import runtime
+from vislib._checks import check_int, check_type
+from vislib.widgets.core import Interactive
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+BENCHMARKS_FILE = REPOSITORY / "BENCHMARKS.md"
+MEASURE_MARK = "VISLIB_BENCHMARK_MEASUREMENT"
+
+
+@dataclass(frozen=True)
+class NotebookGoal:
+    path: str  # relative to the repository root
+    quick_seconds: float
+    full_seconds: float
+
+
+@dataclass(frozen=True)
+class WidgetBenchmark:
+    name: str
+    factory: str  # "module:function" returning an Interactive
+    median_ms: float = 50.0
+    p95_ms: float = 150.0
+
+
+NOTEBOOKS = [
+    NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
+]
+
+WIDGETS = [
+    WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
+]
+
+
+# -- widgets ------------------------------------------------------------------
+def random_control_value(control: ipywidgets.ValueWidget, rng: random.Random):
+    """A random valid value for one control (sliders, dropdowns, toggles, checkboxes)."""
+    if isinstance(control, (ipywidgets.IntSlider, ipywidgets.BoundedIntText)):
+        step = control.step or 1
+        return control.min + step * rng.randrange((control.max - control.min) // step + 1)
+    if isinstance(control, (ipywidgets.FloatSlider, ipywidgets.BoundedFloatText)):
+        step = control.step or (control.max - control.min) / 100
+        count = int(round((control.max - control.min) / step))
+        return min(control.max, control.min + step * rng.randrange(count + 1))
+    if isinstance(control, (ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)):
+        a, b = sorted(rng.uniform(control.min, control.max) for _ in range(2))
+        if isinstance(control, ipywidgets.IntRangeSlider):
+            a, b = int(a), int(b)
+        return (a, b)
+    if isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
+        return not control.value
+    if isinstance(control, (ipywidgets.Dropdown, ipywidgets.ToggleButtons, ipywidgets.RadioButtons,
+                            ipywidgets.SelectionSlider)):
+        option = rng.choice(list(control.options))
+        return option[1] if isinstance(option, tuple) and len(option) == 2 else option
+    raise TypeError(f"the benchmark cannot choose a value for a {type(control).__name__}")
+
+
+def time_widget(widget: Interactive, changes: int = 50, seed: int = 0) -> dict[str, float]:
+    """Move one random control at a time ``changes`` times; return update-time statistics in ms."""
+    check_type("widget", widget, Interactive, "a vislib Interactive")
+    changes = check_int("changes", changes, min_value=1)
+    rng = random.Random(seed)
+    totals, states = [], []
+    names = list(widget.controls)
+    for _ in range(changes):
+        name = rng.choice(names)
+        timing = widget.set(**{name: random_control_value(widget.controls[name], rng)})
+        if not timing:  # the state function refused this combination; not an update
+            continue
+        totals.append(timing["total_s"] * 1000)
+        states.append(timing["state_s"] * 1000)
+    if not totals:
+        raise RuntimeError("no control change produced a redraw")
+    totals.sort()
+    return {
+        "changes": len(totals),
+        "median_ms": statistics.median(totals),
+        "p95_ms": totals[min(len(totals) - 1, int(round(0.95 * (len(totals) - 1))))],
+        "state_median_ms": statistics.median(states),
+    }
+
+
+def load_factory(spec: str) -> Callable[[], Interactive]:
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+# -- notebooks ----------------------------------------------------------------
+_MEASURE_CELL = f"""
+import json as _json, resource as _resource, sys as _sys
+_measurement = {{"peak_rss_mib": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024}}
+if "torch" in _sys.modules and _sys.modules["torch"].cuda.is_available():
+    _measurement["peak_gpu_mib"] = _sys.modules["torch"].cuda.max_memory_allocated() / 2**20
+print("{MEASURE_MARK}", _json.dumps(_measurement))
+"""
+
+
+def run_notebook(path: Path, timeout: int = 1200) -> dict[str, float]:
+    """Execute a notebook in a fresh kernel; return wall time and peak memory."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(_MEASURE_CELL))
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    wall = time.perf_counter() - start
+    text = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    measured = json.loads(text.split(MEASURE_MARK, 1)[1])
+    return {"wall_s": wall, **measured}
+
+
+# -- the report -----------------------------------------------------------------
+def machine_description() -> dict[str, str]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory = f"{kib / 2**20:.0f} GiB"
+    except (OSError, AttributeError):
+        pass
+    chosen = runtime.device()
+    gpu = torch.cuda.get_device_name(0) if chosen.type == "cuda" else ""
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "device": gpu or "CPU",
+        "key": "gpu" if gpu else "cpu",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict) -> str:
+    key = f"{profile}-{machine['key']}"
+    lines = [
+        f"<!-- BEGIN {key} -->",
+        f"## {profile} profile on {machine['device']}",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine['cpu']}, {machine['cores']} cores, "
+        f"{machine['memory']} RAM, device {machine['device']}; Python {machine['python']}, "
+        f"torch {machine['torch']}.",
+        "",
+    ]
+    if notebooks:
+        lines += [
+            "### Notebooks (fresh kernel, top to bottom)",
+            "",
+            "| notebook | wall time (s) | goal (s) | peak RAM (MiB) | peak GPU (MiB) | meets goal |",
+            "|---|---:|---:|---:|---:|:---:|",
+        ]
+        for name, result in notebooks.items():
+            goal = result["goal_s"]
+            gpu = f"{result['peak_gpu_mib']:.0f}" if "peak_gpu_mib" in result else "-"
+            ok = "yes" if result["wall_s"] <= goal else "**no**"
+            lines.append(f"| `{name}` | {result['wall_s']:.1f} | {goal:.0f} | {result['peak_rss_mib']:.0f} | {gpu} | {ok} |")
+        lines.append("")
+    if widgets:
+        lines += [
+            "### Widget updates (state + draw + PNG render, random control changes)",
+            "",
+            "| widget | changes | median (ms) | p95 (ms) | goal median / p95 (ms) | state only, median (ms) | meets goal |",
+            "|---|---:|---:|---:|---:|---:|:---:|",
+        ]
+        for name, result in widgets.items():
+            ok = "yes" if result["median_ms"] <= result["goal_median_ms"] and result["p95_ms"] <= result["goal_p95_ms"] else "**no**"
+            lines.append(
+                f"| {name} | {result['changes']} | {result['median_ms']:.1f} | {result['p95_ms']:.1f} | "
+                f"{result['goal_median_ms']:.0f} / {result['goal_p95_ms']:.0f} | {result['state_median_ms']:.2f} | {ok} |"
+            )
+        lines.append("")
+    lines.append(f"<!-- END {key} -->")
+    return "\n".join(lines)
+
+
+HEADER = """# Benchmarks
+
+Written by `make benchmark` (`python -m vislib.tools.benchmark`); each section
+is replaced by the next run with the same profile on the same kind of device.
+Goals come from the issues; a "no" is a regression to fix, not to hide.
+"""
+
+
+def merge_section(document: str, section: str) -> str:
+    """Replace the section with the same key in ``document`` (or append it)."""
+    key = re.match(r"<!-- BEGIN (\S+) -->", section).group(1)
+    pattern = re.compile(rf"<!-- BEGIN {re.escape(key)} -->.*?<!-- END {re.escape(key)} -->", re.S)
+    if not document.strip():
+        document = HEADER
+    if pattern.search(document):
+        return pattern.sub(lambda _: section, document)
+    return document.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time the notebooks and widgets; update BENCHMARKS.md.")
+    parser.add_argument("--changes", type=int, default=60, help="control changes per widget (default 60)")
+    parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--skip-widgets", action="store_true")
+    parser.add_argument("--output", type=Path, default=BENCHMARKS_FILE)
+    arguments = parser.parse_args(argv)
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    profile = runtime.profile().name
+    machine = machine_description()
+    print(f"profile {profile}, device {machine['device']}")
+
+    widgets = {}
+    if not arguments.skip_widgets:
+        for entry in WIDGETS:
+            widget = load_factory(entry.factory)()
+            result = time_widget(widget, changes=arguments.changes)
+            widgets[entry.name] = {**result, "goal_median_ms": entry.median_ms, "goal_p95_ms": entry.p95_ms}
+            print(f"widget {entry.name}: median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms")
+
+    notebooks = {}
+    if not arguments.skip_notebooks:
+        for entry in NOTEBOOKS:
+            result = run_notebook(REPOSITORY / entry.path)
+            goal = entry.quick_seconds if profile == "quick" else entry.full_seconds
+            notebooks[entry.path] = {**result, "goal_s": goal}
+            print(f"notebook {entry.path}: {result['wall_s']:.1f} s, peak {result['peak_rss_mib']:.0f} MiB")
+
+    document = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else ""
+    section = render_section(profile, machine, notebooks, widgets)
+    arguments.output.write_text(merge_section(document, section), encoding="utf-8")
+    print(f"wrote {arguments.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
