@@ -37,3 +37,63 @@ def test_common_mistakes_get_a_hint(wrong, hint):
 def test_not_a_function():
     with pytest.raises(TypeError, match="conv_output_size must be callable"):
         check_conv_output_size(3)
+
+
+# -- batch norm -------------------------------------------------------------------
+import torch  # noqa: E402
+
+from vislib import batchnorm  # noqa: E402
+from vislib.checks import check_batch_norm, check_fold_batchnorm  # noqa: E402
+
+
+def _bn_over(dims, unbiased=False, update_var_unbiased=True, eval_uses_batch=False, affine=True):
+    def batch_norm(x, running_mean, running_var, weight, bias, training, momentum=0.1, eps=1e-5):
+        if training or eval_uses_batch:
+            mean = x.mean(dim=dims, keepdim=True)
+            var = x.var(dim=dims, keepdim=True, unbiased=unbiased)
+            if training:
+                n = x.numel() // x.shape[1]
+                channel_mean = x.mean(dim=(0, 2, 3))
+                channel_var = x.var(dim=(0, 2, 3), unbiased=False) * (n / (n - 1) if update_var_unbiased else 1)
+                running_mean.mul_(1 - momentum).add_(momentum * channel_mean)
+                running_var.mul_(1 - momentum).add_(momentum * channel_var)
+        else:
+            mean, var = running_mean.reshape(1, -1, 1, 1), running_var.reshape(1, -1, 1, 1)
+        y = (x - mean) / torch.sqrt(var + eps)
+        return y * weight.reshape(1, -1, 1, 1) + bias.reshape(1, -1, 1, 1) if affine else y
+    return batch_norm
+
+
+def test_vislib_batch_norm_passes_its_own_check():
+    assert check_batch_norm(batchnorm.batch_norm) == 6
+    assert check_batch_norm(_bn_over((0, 2, 3))) == 6
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_bn_over((1, 2, 3)), "normalized each image on its own"),
+        (_bn_over((2, 3)), "instance norm"),
+        (_bn_over((0,)), "over the batch only"),
+        (_bn_over((0, 2, 3), unbiased=True), "unbiased variance"),
+        (_bn_over((0, 2, 3), update_var_unbiased=False), "running_var differs"),
+        (_bn_over((0, 2, 3), eval_uses_batch=True), "normalize with running_mean and running_var"),
+        (_bn_over((0, 2, 3), affine=False), "learned scale and shift"),
+    ],
+)
+def test_batch_norm_mistakes_are_named(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_batch_norm(wrong)
+
+
+def test_fold_check():
+    assert check_fold_batchnorm(batchnorm.fold_batchnorm) == 4
+
+    def forgets_conv_bias(conv, bn):
+        without = torch.nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
+                                  padding=conv.padding, bias=False)
+        without.weight = conv.weight
+        return batchnorm.fold_batchnorm(without, bn)
+
+    with pytest.raises(AssertionError, match="conv's own bias"):
+        check_fold_batchnorm(forgets_conv_bias)

@@ -60,11 +60,35 @@ class WidgetBenchmark:
 
 NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
+    NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
 ]
 
 WIDGETS = [
     WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
+    WidgetBenchmark("01 batch norm: activation distributions",
+                    "vislib.tools.benchmark:batchnorm_activation_widget"),
 ]
+
+
+def batchnorm_activation_widget() -> Interactive:
+    """The 01 notebook's widget on the notebook's quick-profile recordings (150 steps, every 5th)."""
+    import torch
+
+    from vislib.data.digits import load_digits
+    from vislib.models.small_cnn import SmallCNN
+    from vislib.training.classification import train_classifier
+    from vislib.training.recording import ActivationRecorder
+    from vislib.widgets.activation_distributions import activation_distribution_widget
+
+    data = load_digits(size=16, seed=0)
+    histories = []
+    for placement in ("none", "before"):
+        torch.manual_seed(0)
+        model = SmallCNN(batchnorm=placement)
+        recorder = ActivationRecorder(model)
+        train_classifier(model, data, steps=150, lr=0.05, recorder=recorder, record_every=5)
+        histories.append(recorder.history())
+    return activation_distribution_widget(*histories)
 
 
 # -- widgets ------------------------------------------------------------------

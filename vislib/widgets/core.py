@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import ipywidgets
@@ -48,8 +48,12 @@ class Interactive:
         that must answer in well under 50 ms.
     controls:
         ``{argument name: ipywidgets control}``.
-    nrows, ncols, figsize, subplot_kw:
-        The layout of the widget's one figure.
+    nrows, ncols, figsize, subplot_kw, controls_per_row:
+        The layout of the widget's one figure and of its controls.
+    warm_up:
+        Control values to render once at construction, so that a View's
+        backgrounds for them are ready before the first slider move (the
+        widget then returns to its initial values).
     """
 
     #: Static backgrounds kept per View background key (each is one RGBA bitmap).
@@ -66,6 +70,7 @@ class Interactive:
         figsize=None,
         subplot_kw: Mapping[str, Any] | None = None,
         controls_per_row: int = 3,
+        warm_up: Iterable[Mapping[str, Any]] = (),
     ):
         self.state_function = check_callable("state", state)
         if not isinstance(draw, View):
@@ -95,6 +100,13 @@ class Interactive:
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
+        initial = self.values()
+        warmed = False
+        for values in warm_up:
+            self.set(**values)
+            warmed = True
+        if warmed:
+            self.set(**initial)
 
     # -- reading and setting controls ------------------------------------
     def values(self) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""A plain SGD training loop for small image classifiers, and accuracy.
+
+It is deliberately short: sample a mini-batch, forward, cross-entropy,
+backward, step. Runs are reproducible (the batch order comes from ``seed``)
+and stop early, marked ``diverged``, when the loss stops being a finite
+number or explodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from vislib._checks import check_int, check_number, check_type
+from vislib.data.digits import ImageSplit
+from vislib.progress import progress
+
+#: A loss this many times the first one counts as diverged.
+DIVERGENCE_FACTOR = 10.0
+
+
+@dataclass
+class TrainingRun:
+    """What one training run measured."""
+
+    losses: list[float] = field(default_factory=list)  # training loss per step
+    test_accuracy: float = math.nan  # in evaluation mode, after training
+    diverged: bool = False
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 512) -> float:
+    """Share of ``images`` classified as ``labels``, with the model in evaluation mode."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for start in range(0, len(labels), batch_size):
+        logits = model(images[start:start + batch_size].to(device))
+        correct += (logits.argmax(dim=1).cpu() == labels[start:start + batch_size].cpu()).sum().item()
+    model.train(was_training)
+    return correct / max(len(labels), 1)
+
+
+def batches(count: int, batch_size: int, steps: int, seed: int):
+    """``steps`` index tensors of ``batch_size``, epoch after epoch of reshuffled ``range(count)``."""
+    generator = torch.Generator().manual_seed(seed)
+    produced = 0
+    while produced < steps:
+        order = torch.randperm(count, generator=generator)
+        for start in range(0, count - batch_size + 1, batch_size):
+            if produced == steps:
+                return
+            yield order[start:start + batch_size]
+            produced += 1
+
+
+def train_classifier(
+    model: nn.Module,
+    data: ImageSplit,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int = 64,
+    momentum: float = 0.9,
+    seed: int = 0,
+    device=None,
+    recorder=None,
+    record_every: int = 10,
+    show_progress: bool = False,
+    description: str = "training",
+) -> TrainingRun:
+    """Train ``model`` with SGD on ``data.train_*`` for ``steps`` mini-batches.
+
+    ``recorder`` (an :class:`~vislib.training.recording.ActivationRecorder`)
+    records the activations of every ``record_every``-th step, step 0 included.
+    """
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("data", data, ImageSplit, "an ImageSplit (see vislib.data.digits.load_digits)")
+    steps = check_int("steps", steps, min_value=1)
+    lr = check_number("lr", lr, min_value=0.0)
+    batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(data.train_labels))
+    momentum = check_number("momentum", momentum, min_value=0.0, max_value=1.0)
+    record_every = check_int("record_every", record_every, min_value=1)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device).train()
+    images, labels = data.train_images.to(device), data.train_labels.to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    run = TrainingRun()
+    start = time.perf_counter()
+    indices = batches(len(labels), batch_size, steps, seed)
+    for step, batch in enumerate(progress(indices, total=steps, desc=description, disable=not show_progress)):
+        recording = recorder.recording(step) if recorder is not None and step % record_every == 0 \
+            else contextlib.nullcontext()
+        with recording:
+            logits = model(images[batch])
+        loss = F.cross_entropy(logits, labels[batch])
+        value = loss.item()
+        run.losses.append(value)
+        if not math.isfinite(value) or value > DIVERGENCE_FACTOR * max(run.losses[0], 1.0):
+            run.diverged = True
+            break
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    run.seconds = time.perf_counter() - start
+    run.test_accuracy = accuracy(model, data.test_images, data.test_labels)
+    return run
+
+
+@torch.no_grad()
+def accuracy_with_batch_statistics(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int) -> float:
+    """Accuracy when every batch norm layer normalizes with the statistics of the test batch itself.
+
+    This is what training mode does; with tiny batches those statistics are
+    noisy and the predictions suffer. The model (and its running statistics)
+    is left unchanged: a copy is used.
+    """
+    import copy
+
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    batch_size = check_int("batch_size", batch_size, min_value=2, max_value=len(labels))
+    twin = copy.deepcopy(model).train()
+    device = next(twin.parameters()).device
+    correct = counted = 0
+    for start in range(0, len(labels) - batch_size + 1, batch_size):
+        logits = twin(images[start:start + batch_size].to(device))
+        correct += (logits.argmax(dim=1).cpu() == labels[start:start + batch_size].cpu()).sum().item()
+        counted += batch_size
+    return correct / counted
