@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from vislib._checks import check_callable
@@ -201,4 +202,106 @@ def check_fold_batchnorm(fold: Callable) -> int:
                 "the new bias is beta - scale * running_mean (+ scale * conv.bias)."
             raise AssertionError(f"bn(conv(x)) and the folded conv differ for conv {case} "
                                  f"(largest difference {(got - expected).abs().max():.3g}). {hint}")
+    return len(cases)
+
+
+# -- detection scoring ------------------------------------------------------------
+def _random_boxes(generator: torch.Generator, count: int, integer: bool = False) -> torch.Tensor:
+    corner = torch.rand(count, 2, generator=generator) * 80
+    size = torch.rand(count, 2, generator=generator) * 40 + 1
+    boxes = torch.cat([corner, corner + size], dim=1)
+    return boxes.round() if integer else boxes
+
+
+def check_box_iou(box_iou: Callable) -> int:
+    """Check ``box_iou(boxes1 [N, 4], boxes2 [M, 4]) -> [N, M]`` (xyxy) against ``torchvision.ops.box_iou``."""
+    import torchvision
+
+    check_callable("box_iou", box_iou)
+    generator = torch.Generator().manual_seed(0)
+    cases = [
+        (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[5.0, 5, 15, 15]])),  # the slide's kind of overlap
+        (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[10.0, 0, 20, 10]])),  # touching: IoU 0
+        (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[20.0, 20, 30, 30]])),  # apart: IoU 0
+        (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[0.0, 0, 10, 10]])),  # identical: IoU 1
+    ]
+    cases += [(_random_boxes(generator, n, integer=True), _random_boxes(generator, m)) for n, m in ((3, 5), (7, 1), (20, 30))]
+    for boxes1, boxes2 in cases:
+        expected = torchvision.ops.box_iou(boxes1, boxes2)
+        got = box_iou(boxes1.clone(), boxes2.clone())
+        where = f"for boxes1 {boxes1.tolist() if len(boxes1) == 1 else f'[{len(boxes1)}, 4]'} and boxes2 " \
+                f"{boxes2.tolist() if len(boxes2) == 1 else f'[{len(boxes2)}, 4]'}"
+        if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
+            raise AssertionError(f"box_iou must return a [N, M] tensor ({list(expected.shape)}) {where}, got "
+                                 f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}. "
+                                 "Broadcast boxes1[:, None, :] against boxes2[None, :, :].")
+        if not torch.allclose(got.double(), expected.double(), atol=1e-6):
+            hint = ""
+            if (got < 0).any() or torch.allclose(got.double(), _iou_unclamped(boxes1, boxes2), atol=1e-6):
+                hint = ("Boxes that do not overlap must have IoU 0: clamp the overlap's width and height at 0 "
+                        "(.clamp(min=0)) before multiplying them (two negative sides make a positive area).")
+            else:
+                plus_one = _iou_plus_one(boxes1, boxes2)
+                if torch.allclose(got.double(), plus_one, atol=1e-6):
+                    hint = ("You added 1 to widths and heights (the old PASCAL VOC devkit's integer-pixel "
+                            "convention); torchvision's boxes are continuous: width = x2 - x1.")
+            raise AssertionError(f"box_iou differs from torchvision.ops.box_iou {where}: got {got.flatten()[:4].tolist()}..., "
+                                 f"expected {expected.flatten()[:4].tolist()}.... {hint}".strip())
+    return len(cases)
+
+
+def _iou_unclamped(boxes1, boxes2):
+    b1, b2 = boxes1.double(), boxes2.double()
+    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
+    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
+    wh = torch.min(b1[:, None, 2:], b2[None, :, 2:]) - torch.max(b1[:, None, :2], b2[None, :, :2])
+    inter = wh[..., 0] * wh[..., 1]
+    return inter / (area1[:, None] + area2[None, :] - inter)
+
+
+def _iou_plus_one(boxes1, boxes2):
+    b1, b2 = boxes1.double(), boxes2.double()
+    area1 = (b1[:, 2] - b1[:, 0] + 1) * (b1[:, 3] - b1[:, 1] + 1)
+    area2 = (b2[:, 2] - b2[:, 0] + 1) * (b2[:, 3] - b2[:, 1] + 1)
+    wh = (torch.min(b1[:, None, 2:], b2[None, :, 2:]) - torch.max(b1[:, None, :2], b2[None, :, :2]) + 1).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter / (area1[:, None] + area2[None, :] - inter)
+
+
+def check_average_precision(average_precision: Callable) -> int:
+    """Check ``average_precision(tp_flags, num_ground_truth) -> float``: PASCAL VOC 2010+ all-point AP.
+
+    ``tp_flags`` are 1 (true positive) / 0 (false positive) for detections
+    already ranked by decreasing score. The oracle is ``vislib.metrics.voc_ap``
+    on ``vislib.metrics.precision_recall_curve`` (both tested against the
+    devkit's formula and pycocotools).
+    """
+    from vislib.metrics.detection import precision_recall_curve, voc_ap
+
+    check_callable("average_precision", average_precision)
+    generator = torch.Generator().manual_seed(0)
+    cases = [([1, 1, 0, 1, 0, 0, 1], 5), ([1, 0, 0, 0], 1), ([0, 0, 1, 1], 2), ([1, 1, 1], 3), ([0, 1, 0, 1, 1, 0], 4)]
+    cases += [((torch.rand(n, generator=generator) < 0.3).int().tolist(), g) for n, g in ((30, 20), (100, 45))]
+    for flags, total in cases:
+        tp = torch.tensor(flags, dtype=torch.bool)
+        precision, recall = precision_recall_curve(tp, total)
+        expected = voc_ap(recall, precision)
+        got = average_precision(list(flags), total)
+        call = f"average_precision({flags if len(flags) <= 10 else f'<{len(flags)} flags>'}, {total})"
+        if not isinstance(got, (int, float)) and not (isinstance(got, torch.Tensor) and got.numel() == 1):
+            raise AssertionError(f"{call} must return a number, got {type(got).__name__}")
+        got = float(got)
+        if abs(got - expected) > 1e-6:
+            p, r = precision.numpy(), recall.numpy()
+            raw_area = float(np.sum(np.diff(np.concatenate([[0.0], r])) * p))
+            tp_mean = float(p[tp.numpy()].sum() / total)
+            hint = ""
+            if abs(got - raw_area) < 1e-6 and abs(raw_area - expected) > 1e-9:
+                hint = ("You summed the raw precision: use the monotone envelope (precision at recall r is the best "
+                        "precision at any recall >= r) before taking the area.")
+            elif abs(got - tp_mean) < 1e-6:
+                hint = "Close: that is precision averaged at each TP. VOC 2010+ takes the area under the envelope."
+            elif abs(got - float(np.trapezoid(p, r) if hasattr(np, "trapezoid") else 0)) < 1e-6:
+                hint = "Trapezoids interpolate between points; AP uses the step function of the envelope."
+            raise AssertionError(f"{call} returned {got:.6f}, expected {expected:.6f}. {hint}".strip())
     return len(cases)

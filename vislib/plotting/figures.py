@@ -52,9 +52,20 @@ def canvas_to_png(figure: Figure) -> bytes:
     Light compression: a widget's image is sent once and thrown away, so
     encoding speed matters more than a few kilobytes.
     """
-    image = PIL.Image.fromarray(np.asarray(figure.canvas.buffer_rgba()))
+    return canvas_to_image(figure, "png")
+
+
+def canvas_to_image(figure: Figure, image_format: str = "png") -> bytes:
+    """The canvas as PNG (exact; best for plots) or JPEG (several times faster for photos and noise)."""
+    check_type("figure", figure, Figure, "a matplotlib Figure")
+    rgba = np.asarray(figure.canvas.buffer_rgba())
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
+    if image_format == "png":
+        PIL.Image.fromarray(rgba).save(buffer, format="PNG", compress_level=1)
+    elif image_format == "jpeg":
+        PIL.Image.fromarray(rgba[..., :3]).save(buffer, format="JPEG", quality=92)
+    else:
+        raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
     return buffer.getvalue()
 
 

@@ -61,13 +61,29 @@ class WidgetBenchmark:
 NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
+    NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
 ]
 
 WIDGETS = [
     WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
     WidgetBenchmark("01 batch norm: activation distributions",
                     "vislib.tools.benchmark:batchnorm_activation_widget"),
+    WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
+    WidgetBenchmark("06 scoring: precision and recall at a threshold",
+                    "vislib.tools.benchmark:detection_precision_recall_widget"),
 ]
+
+
+def detection_precision_recall_widget() -> Interactive:
+    """The 06 notebook's precision-recall widget on its quick-profile data (60 shapes images)."""
+    from vislib.data.shapes import ShapesDataset
+    from vislib.scoring import SimulatedDetector
+    from vislib.widgets.scoring import precision_recall_widget
+
+    dataset = ShapesDataset(60, image_size=128, seed=0)
+    samples = [dataset[i] for i in range(len(dataset))]
+    detector = SimulatedDetector([t for _, t in samples], num_classes=len(dataset.classes), image_size=128)
+    return precision_recall_widget(detector, [samples[i][0].permute(1, 2, 0).numpy() for i in (0, 1)])
 
 
 def batchnorm_activation_widget() -> Interactive:

@@ -24,10 +24,10 @@ from typing import Any
 
 import ipywidgets
 
-from vislib._checks import check_callable, check_type
+from vislib._checks import check_callable, check_choice, check_type
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from vislib.plotting.figures import axes_list, canvas_to_png, new_figure
+from vislib.plotting.figures import axes_list, canvas_to_image, new_figure
 from vislib.plotting.view import View
 
 
@@ -50,6 +50,9 @@ class Interactive:
         ``{argument name: ipywidgets control}``.
     nrows, ncols, figsize, subplot_kw, controls_per_row:
         The layout of the widget's one figure and of its controls.
+    image_format:
+        ``"png"`` (exact, the default) or ``"jpeg"`` (much faster to encode
+        for figures that show photos or noisy images).
     warm_up:
         Control values to render once at construction, so that a View's
         backgrounds for them are ready before the first slider move (the
@@ -71,6 +74,7 @@ class Interactive:
         subplot_kw: Mapping[str, Any] | None = None,
         controls_per_row: int = 3,
         warm_up: Iterable[Mapping[str, Any]] = (),
+        image_format: str = "png",
     ):
         self.state_function = check_callable("state", state)
         if not isinstance(draw, View):
@@ -84,7 +88,8 @@ class Interactive:
         self.controls = dict(controls)
         self.figure, self.axes = new_figure(nrows, ncols, figsize=figsize, **(subplot_kw or {}))
         self._baseline_axes = list(self.figure.axes)
-        self.image = ipywidgets.Image(format="png", layout=ipywidgets.Layout(max_width="100%"))
+        self.image_format = check_choice("image_format", image_format, ("png", "jpeg"))
+        self.image = ipywidgets.Image(format=image_format, layout=ipywidgets.Layout(max_width="100%"))
         self.message = ipywidgets.HTML()
         rows = [
             ipywidgets.HBox(list(self.controls.values())[i : i + controls_per_row])
@@ -147,7 +152,7 @@ class Interactive:
             self._clear()
             self.draw_function(self.axes, state)
             self._render_all()
-        self.image.value = canvas_to_png(self.figure)
+        self.image.value = canvas_to_image(self.figure, self.image_format)
         done = time.perf_counter()
         self.last_state = state
         self.redraws += 1

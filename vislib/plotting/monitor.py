@@ -1,0 +1,71 @@
+"""The live training monitor: loss, per-class PR curves and mAP, one figure updated in place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from vislib.plotting.live import LiveFigure
+from vislib.plotting.style import OKABE_ITO
+from vislib.plotting.training import smooth
+from vislib.training.monitor import MonitorHistory, evaluate_epoch
+
+
+def plot_monitor(axes, history: MonitorHistory) -> None:
+    """Left: the loss per step. Middle: each class's PR curve at IoU 0.5 (latest epoch). Right: mAP per epoch."""
+    loss_ax, pr_ax, map_ax = axes
+    if history.step_losses:
+        loss_ax.plot(history.step_losses, color="0.75", linewidth=1, label="per step")
+        loss_ax.plot(smooth(history.step_losses, 20), color=OKABE_ITO[0], label="smoothed")
+        loss_ax.set_yscale("log")
+        loss_ax.legend(fontsize="small")
+    loss_ax.set(xlabel="training step", ylabel="loss", title="training loss")
+    if history.epochs:
+        latest = history.epochs[-1]
+        for k, (name, curve) in enumerate(zip(history.class_names, latest.precision_at_50)):
+            ap = list(latest.per_class_ap50.values())[k]
+            pr_ax.plot(latest.recall_points, curve, color=OKABE_ITO[k % len(OKABE_ITO)], label=f"{name}: AP50 {ap:.2f}")
+        pr_ax.legend(loc="lower left", fontsize="small")
+        pr_ax.set_title(f"PR curves at IoU 0.5, epoch {latest.epoch}")
+        epochs = [e.epoch for e in history.epochs]
+        map_ax.plot(epochs, history.ap50, "o-", color=OKABE_ITO[0], label="mAP@.5")
+        map_ax.plot(epochs, history.ap, "s-", color=OKABE_ITO[1], label="mAP@[.5:.95]")
+        map_ax.legend(loc="upper left", fontsize="small")
+    else:
+        pr_ax.set_title("PR curves at IoU 0.5 (after the first epoch)")
+    pr_ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall", ylabel="precision")
+    map_ax.set(ylim=(0, 1.02), xlabel="epoch", ylabel="mAP", title="held-out mAP")
+
+
+class TrainingMonitor:
+    """An ``on_epoch`` callback: predict the held-out set, score it, redraw the live figure.
+
+    ``predict(model) -> list of per-image predictions`` and ``ground_truth``
+    (COCO dict of the same images) define the held-out set. Each call records
+    how long evaluating and drawing took (``costs``), to compare with the epoch.
+    """
+
+    def __init__(self, predict: Callable, ground_truth: dict, class_names, *, live: bool = True):
+        self.predict = predict
+        self.ground_truth = ground_truth
+        self.history = MonitorHistory(tuple(class_names))
+        self.live = LiveFigure(ncols=3, figsize=(15, 4.2)) if live else None
+        self.costs: list[dict] = []
+
+    def __call__(self, epoch: int, model, step_losses: list[float]) -> None:
+        start = time.perf_counter()
+        new_losses = list(step_losses[len(self.history.step_losses):])
+        self.history.step_losses.extend(new_losses)
+        predictions = self.predict(model)
+        predicted = time.perf_counter()
+        self.history.epochs.append(evaluate_epoch(epoch, predictions, self.ground_truth, new_losses))
+        evaluated = time.perf_counter()
+        if self.live is not None:
+            self.live.update(plot_monitor, self.history)
+        self.costs.append({"predict_s": predicted - start, "evaluate_s": evaluated - predicted,
+                           "draw_s": time.perf_counter() - evaluated})
+
+    def mean_cost(self) -> dict:
+        return {key: float(np.mean([c[key] for c in self.costs])) for key in self.costs[0]} if self.costs else {}
