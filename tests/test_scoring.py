@@ -14,7 +14,8 @@ from vislib.data.shapes import ShapesDataset, to_coco
 from vislib.metrics import coco_evaluate
 from vislib.scoring import (SimulatedDetector, iou_state, pool_matches, pool_matches_fast, simulate_detections,
                             threshold_state)
-from vislib.training.monitor import evaluate_epoch, predictions_to_results
+from vislib.training.detection import to_coco_results
+from vislib.training.monitor import evaluate_epoch
 from vislib.widgets.scoring import iou_widget, precision_recall_widget
 
 
@@ -89,7 +90,7 @@ def test_monitor_evaluation_equals_coco_evaluate(shapes):
     detections = simulate_detections(targets, 0.1, 1.0, 0.8, num_classes=4, image_size=96)
     ground_truth = to_coco(dataset)
     result = evaluate_epoch(3, detections, ground_truth, [1.0, 0.5])
-    direct = coco_evaluate(ground_truth, predictions_to_results(detections, range(len(targets))))
+    direct = coco_evaluate(ground_truth, to_coco_results(detections, range(len(targets))))
     assert result.summary == direct.summary and result.epoch == 3 and result.mean_loss == 0.75
     assert result.precision_at_50.shape == (4, 101)
     assert np.nanmean(result.precision_at_50[0]) == pytest.approx(direct.per_class_ap(0.5)[1])

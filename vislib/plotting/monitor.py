@@ -40,11 +40,13 @@ def plot_monitor(axes, history: MonitorHistory) -> None:
 
 
 class TrainingMonitor:
-    """An ``on_epoch`` callback: predict the held-out set, score it, redraw the live figure.
+    """An ``on_epoch(epoch, model, run)`` callback for :func:`~vislib.training.detection.train_detector`:
+    predict the held-out set, score it, redraw the live figure.
 
     ``predict(model) -> list of per-image predictions`` and ``ground_truth``
-    (COCO dict of the same images) define the held-out set. Each call records
-    how long evaluating and drawing took (``costs``), to compare with the epoch.
+    (COCO dict of the same images) define the held-out set; ``run.losses`` are
+    the training losses so far. Each call records how long predicting,
+    evaluating and drawing took (``costs``), to compare with the epoch.
     """
 
     def __init__(self, predict: Callable, ground_truth: dict, class_names, *, live: bool = True):
@@ -54,9 +56,9 @@ class TrainingMonitor:
         self.live = LiveFigure(ncols=3, figsize=(15, 4.2)) if live else None
         self.costs: list[dict] = []
 
-    def __call__(self, epoch: int, model, step_losses: list[float]) -> None:
+    def __call__(self, epoch: int, model, run) -> None:
         start = time.perf_counter()
-        new_losses = list(step_losses[len(self.history.step_losses):])
+        new_losses = list(run.losses[len(self.history.step_losses):])
         self.history.step_losses.extend(new_losses)
         predictions = self.predict(model)
         predicted = time.perf_counter()

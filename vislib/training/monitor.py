@@ -17,6 +17,7 @@ import numpy as np
 
 from vislib._checks import check_int, check_type
 from vislib.metrics.coco import coco_evaluate
+from vislib.training.detection import to_coco_results
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,13 @@ class MonitorHistory:
         return [e.summary["AP"] for e in self.epochs]
 
 
-def predictions_to_results(predictions: list[dict], image_ids) -> list[dict]:
-    """Per-image predictions (``boxes`` xyxy, ``scores``, ``labels``) as COCO result dicts."""
-    image_ids = list(image_ids)
-    if len(predictions) != len(image_ids):
-        raise ValueError(f"predictions has {len(predictions)} images but image_ids has {len(image_ids)}")
-    results = []
-    for image_id, prediction in zip(image_ids, predictions):
-        boxes = prediction["boxes"].detach().double().cpu().numpy()
-        for (x1, y1, x2, y2), score, label in zip(boxes, prediction["scores"].tolist(), prediction["labels"].tolist()):
-            results.append({"image_id": int(image_id), "category_id": int(label),
-                            "bbox": [float(x1), float(y1), float(x2 - x1), float(y2 - y1)], "score": float(score)})
-    return results
-
-
 def evaluate_epoch(epoch: int, predictions: list[dict], ground_truth: dict, step_losses: list[float]) -> EpochEvaluation:
     """Score one epoch's held-out predictions against a COCO ground-truth dict."""
     epoch = check_int("epoch", epoch, min_value=0)
     check_type("ground_truth", ground_truth, dict, "a COCO ground-truth dict")
     start = time.perf_counter()
     image_ids = [image["id"] for image in ground_truth["images"]]
-    evaluation = coco_evaluate(ground_truth, predictions_to_results(predictions, image_ids), iou_type="bbox")
+    evaluation = coco_evaluate(ground_truth, to_coco_results(predictions, image_ids), iou_type="bbox")
     curves = evaluation.precision[0, :, :, 0, -1].T.astype(float)  # IoU 0.5, all areas, 100 detections: [K, R]
     curves[curves < 0] = np.nan
     return EpochEvaluation(

@@ -1,0 +1,310 @@
+"""Training and running a YOLO-style detector (:class:`vislib.models.yolo.TinyYolo`).
+
+:func:`train_detector` renders the data set once (images and YOLO targets,
+encoded with the model's ``S``, ``B``, ``C``), then runs Adam on
+:class:`~vislib.models.yolo.YoloLoss` for a number of epochs, calling
+``on_epoch(epoch, model, run)`` after each one: the place for a training
+monitor, whose time is measured apart from the epoch's. :func:`predict`
+decodes the model's outputs into boxes, and :func:`to_coco_results` writes
+them as COCO result dicts for :func:`vislib.metrics.coco.coco_evaluate`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
+from vislib.models.yolo import YoloLoss, decode_predictions, encode_targets
+from vislib.progress import progress
+
+LOSS_PARTS = ("coord", "obj", "noobj", "class")
+LR_SCHEDULES = ("cosine", "constant")
+
+
+@dataclass
+class DetectorTrainingRun:
+    """What :func:`train_detector` measured.
+
+    ``epoch_seconds`` is the time of each epoch's training steps alone;
+    ``on_epoch_seconds`` the time spent in the ``on_epoch`` callback after it
+    (0 without one), so a monitor's cost can be set against the epoch's.
+    """
+
+    losses: list[float] = field(default_factory=list)  # total loss per step
+    loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+    epoch_losses: list[float] = field(default_factory=list)  # mean total loss per epoch
+    epoch_seconds: list[float] = field(default_factory=list)
+    on_epoch_seconds: list[float] = field(default_factory=list)
+    prepare_seconds: float = 0.0  # rendering the images and encoding the targets, once
+    num_images: int = 0
+    dropped_objects: int = 0  # objects YOLOv1 cannot represent (their cell was taken)
+    total_objects: int = 0
+    diverged: bool = False
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.epoch_losses)
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput: images per second of training steps (callbacks and preparation excluded)."""
+        seconds = sum(self.epoch_seconds)
+        return self.num_images * self.epochs / seconds if seconds > 0 else math.nan
+
+
+def _check_dataset(dataset, image_size: int) -> None:
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"dataset must be a sequence of (image, target) pairs, got {type(dataset).__name__}")
+    if len(dataset) == 0:
+        raise ValueError("dataset must not be empty")
+    image, target = dataset[0]
+    if not isinstance(image, Tensor) or tuple(image.shape) != (3, image_size, image_size):
+        shape = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), got {shape}")
+    if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
+        raise ValueError("dataset targets must be dicts with 'boxes' and 'labels'")
+
+
+def _model_sizes(model: nn.Module) -> tuple[int, int, int, int]:
+    try:
+        return model.image_size, model.grid_size, model.num_boxes, model.num_classes
+    except AttributeError:
+        raise TypeError(
+            "model must have image_size, grid_size, num_boxes and num_classes attributes (a TinyYolo)"
+        ) from None
+
+
+def _device_of(model: nn.Module, device) -> torch.device:
+    return torch.device(device) if device is not None else next(model.parameters()).device
+
+
+def prepare_data(dataset, model: nn.Module) -> tuple[Tensor, Tensor, list, int, int]:
+    """Render the data set once for ``model``.
+
+    Returns:
+        ``(images [N, 3, H, W], targets [N, S, S, B*5+C], annotations, dropped, objects)``:
+        the stacked images, their targets encoded with the model's ``S, B, C``, each
+        image's ``(boxes, labels)``, and how many of the ``objects`` were dropped
+        because their cell was taken.
+    """
+    image_size, S, B, C = _model_sizes(model)
+    images, targets, annotations, dropped, objects = [], [], [], 0, 0
+    for i in range(len(dataset)):
+        image, target = dataset[i]
+        encoded, lost = encode_targets(target["boxes"], target["labels"], image_size, S, B, C)
+        images.append(image)
+        targets.append(encoded)
+        annotations.append((target["boxes"], target["labels"]))
+        dropped += lost
+        objects += len(target["labels"])
+    return torch.stack(images), torch.stack(targets), annotations, dropped, objects
+
+
+def symmetry(image: Tensor, boxes: Tensor, transform: int) -> tuple[Tensor, Tensor]:
+    """One of the 8 symmetries of the square applied to an image ``[3, H, H]`` and its boxes (xyxy pixels).
+
+    ``transform`` is a 3-bit number: bit 0 flips left-right, bit 1 flips
+    top-bottom, bit 2 then swaps the axes (a transpose). Circles, squares,
+    triangles and stars stay what they are, so this multiplies the training
+    set by 8 for free; the boxes move exactly with the pixels.
+    """
+    size = image.shape[-1]
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    if transform & 1:
+        image, x1, x2 = image.flip(-1), size - x2, size - x1
+    if transform & 2:
+        image, y1, y2 = image.flip(-2), size - y2, size - y1
+    if transform & 4:
+        image, x1, y1, x2, y2 = image.transpose(-1, -2), y1, x1, y2, x2
+    return image, torch.stack((x1, y1, x2, y2), dim=-1)
+
+
+def train_detector(
+    model: nn.Module,
+    dataset,
+    *,
+    epochs: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    device=None,
+    on_epoch=None,
+    show_progress: bool = False,
+    augment: bool = True,
+    lr_schedule: str = "constant",
+    loss: YoloLoss | None = None,
+) -> DetectorTrainingRun:
+    """Train a YOLO model with Adam on ``dataset`` for ``epochs`` passes.
+
+    Every epoch visits the images once in a new order drawn from ``seed`` (the
+    last batch may be smaller). ``on_epoch(epoch, model, run)`` is called after
+    each epoch, ``epoch`` counting from 1; the model is put back in training
+    mode afterwards, so the callback may evaluate it. Training stops early,
+    marked ``diverged``, if the loss stops being finite. The model is returned
+    in evaluation mode.
+
+    Args:
+        model: a :class:`~vislib.models.yolo.TinyYolo` (anything with ``image_size``,
+            ``grid_size``, ``num_boxes``, ``num_classes`` whose output goes to :class:`YoloLoss`).
+        dataset: ``(image, target)`` pairs as :class:`~vislib.data.shapes.ShapesDataset` gives them.
+        epochs, batch_size (int), lr, weight_decay (float), seed (int).
+        device: where to train; default, the model's device.
+        on_epoch: optional callable ``(epoch, model, run)``.
+        show_progress (bool): a progress bar over epochs.
+        augment (bool): show each image in one of the 8 symmetries of the square, drawn at random
+            each time (see :func:`symmetry`); the targets are encoded again from the moved boxes.
+        lr_schedule (str): ``"constant"`` keeps ``lr``; ``"cosine"`` lowers it from ``lr`` to 0 along
+            half a cosine over the whole run, step by step.
+        loss: the loss; default ``YoloLoss(S, B, C)`` with the paper's weights.
+    """
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    image_size, S, B, C = _model_sizes(model)
+    _check_dataset(dataset, image_size)
+    epochs = check_int("epochs", epochs, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    lr = check_number("lr", lr, min_value=0.0)
+    weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
+    seed = check_int("seed", seed, min_value=0)
+    check_type("augment", augment, bool, "True or False")
+    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+    if on_epoch is not None:
+        check_callable("on_epoch", on_epoch)
+    if loss is None:
+        loss = YoloLoss(S, B, C)
+    check_type("loss", loss, YoloLoss, "a YoloLoss")
+    device = _device_of(model, device)
+
+    run = DetectorTrainingRun()
+    start = time.perf_counter()
+    images, targets, annotations, run.dropped_objects, run.total_objects = prepare_data(dataset, model)
+    images, targets = images.to(device), targets.to(device)
+    run.num_images = len(images)
+    run.prepare_seconds = time.perf_counter() - start
+
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    total_steps = epochs * math.ceil(len(images) / batch_size)
+    if lr_schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps))
+        )
+    else:
+        scheduler = None
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(images), generator=generator).to(device)
+        epoch_losses = []
+        for first in range(0, len(order), batch_size):
+            batch = order[first:first + batch_size]
+            if augment:
+                batch_images, batch_targets = _augmented(images, annotations, batch.tolist(), model, generator)
+            else:
+                batch_images, batch_targets = images[batch], targets[batch]
+            parts = loss(model(batch_images), batch_targets)
+            value = parts["total"].item()
+            if not math.isfinite(value):
+                run.diverged = True
+                break
+            optimizer.zero_grad(set_to_none=True)
+            parts["total"].backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            run.losses.append(value)
+            epoch_losses.append(value)
+            for key in LOSS_PARTS:
+                run.loss_parts[key].append(parts[key].item())
+        run.epoch_seconds.append(time.perf_counter() - start)
+        run.epoch_losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
+        if run.diverged:
+            break
+        if on_epoch is not None:
+            start = time.perf_counter()
+            on_epoch(epoch, model, run)
+            run.on_epoch_seconds.append(time.perf_counter() - start)
+            model.train()
+        else:
+            run.on_epoch_seconds.append(0.0)
+    model.eval()
+    return run
+
+
+def _augmented(images: Tensor, annotations: list, batch: list[int], model: nn.Module, generator) -> tuple[Tensor, Tensor]:
+    """A batch of images, each in a random symmetry, with its targets encoded from the moved boxes."""
+    image_size, S, B, C = _model_sizes(model)
+    transforms = torch.randint(0, 8, (len(batch),), generator=generator).tolist()
+    moved_images, moved_targets = [], []
+    for index, transform in zip(batch, transforms):
+        boxes, labels = annotations[index]
+        image, boxes = symmetry(images[index], boxes.to(images.device), transform)
+        moved_images.append(image)
+        moved_targets.append(encode_targets(boxes.cpu(), labels, image_size, S, B, C)[0])
+    return torch.stack(moved_images), torch.stack(moved_targets).to(images.device)
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    dataset,
+    *,
+    conf_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    batch_size: int = 64,
+    device=None,
+) -> list[dict]:
+    """Decoded detections for every image of ``dataset``, in its order (model in evaluation mode, no gradients).
+
+    Each entry is :func:`~vislib.models.yolo.decode_predictions`' dict (``boxes``,
+    ``scores``, ``labels``, ``cell``, ``slot``), on the CPU. The model is left in
+    the mode it was in.
+    """
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    image_size, _, B, _ = _model_sizes(model)
+    _check_dataset(dataset, image_size)
+    conf_threshold = check_number("conf_threshold", conf_threshold, min_value=0.0, max_value=1.0)
+    iou_threshold = check_number("iou_threshold", iou_threshold, min_value=0.0, max_value=1.0)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    device = _device_of(model, device)
+    was_training = model.training
+    model.to(device).eval()
+    predictions = []
+    for first in range(0, len(dataset), batch_size):
+        images = torch.stack([dataset[i][0] for i in range(first, min(first + batch_size, len(dataset)))])
+        outputs = model(images.to(device)).cpu()
+        for output in outputs:
+            predictions.append(decode_predictions(output, image_size, conf_threshold, iou_threshold, num_boxes=B))
+    model.train(was_training)
+    return predictions
+
+
+def to_coco_results(predictions: list[dict], image_ids) -> list[dict]:
+    """Predictions (``boxes`` xyxy, ``scores``, ``labels``) as COCO result dicts.
+
+    Each detection becomes ``{"image_id", "category_id": label, "bbox": [x, y, w, h], "score"}``,
+    the format :func:`vislib.metrics.coco.coco_evaluate` and pycocotools' ``loadRes`` read.
+    """
+    check_type("predictions", predictions, (list, tuple), "a list of prediction dicts")
+    image_ids = list(image_ids)
+    if len(predictions) != len(image_ids):
+        raise ValueError(f"predictions has {len(predictions)} images but image_ids has {len(image_ids)}")
+    results = []
+    for i, (image_id, prediction) in enumerate(zip(image_ids, predictions)):
+        if not isinstance(prediction, dict) or not {"boxes", "scores", "labels"} <= prediction.keys():
+            raise ValueError(f"predictions[{i}] must be a dict with 'boxes', 'scores' and 'labels'")
+        boxes = prediction["boxes"].detach().double().cpu().tolist()
+        for (x1, y1, x2, y2), score, label in zip(boxes, prediction["scores"].tolist(), prediction["labels"].tolist()):
+            results.append({"image_id": int(image_id), "category_id": int(label),
+                            "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
+    return results
