@@ -24,7 +24,7 @@ from typing import Any
 
 import ipywidgets
 
-from vislib._checks import check_callable, check_choice, check_type
+from vislib._checks import check_callable, check_choice, check_int, check_type
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from vislib.plotting.figures import axes_list, canvas_to_image, new_figure
@@ -50,6 +50,8 @@ class Interactive:
         ``{argument name: ipywidgets control}``.
     nrows, ncols, figsize, subplot_kw, controls_per_row:
         The layout of the widget's one figure and of its controls.
+    max_backgrounds:
+        How many View backgrounds to keep (each is one RGBA bitmap of the figure).
     image_format:
         ``"png"`` (exact, the default) or ``"jpeg"`` (much faster to encode
         for figures that show photos or noisy images).
@@ -58,9 +60,6 @@ class Interactive:
         backgrounds for them are ready before the first slider move (the
         widget then returns to its initial values).
     """
-
-    #: Static backgrounds kept per View background key (each is one RGBA bitmap).
-    MAX_BACKGROUNDS = 16
 
     def __init__(
         self,
@@ -75,6 +74,7 @@ class Interactive:
         controls_per_row: int = 3,
         warm_up: Iterable[Mapping[str, Any]] = (),
         image_format: str = "png",
+        max_backgrounds: int = 16,
     ):
         self.state_function = check_callable("state", state)
         if not isinstance(draw, View):
@@ -86,6 +86,7 @@ class Interactive:
         for name, control in controls.items():
             check_type(f"controls[{name!r}]", control, ipywidgets.ValueWidget, "an ipywidgets control")
         self.controls = dict(controls)
+        self.max_backgrounds = check_int("max_backgrounds", max_backgrounds, min_value=1, max_value=256)
         self.figure, self.axes = new_figure(nrows, ncols, figsize=figsize, **(subplot_kw or {}))
         self._baseline_axes = list(self.figure.axes)
         self.image_format = check_choice("image_format", image_format, ("png", "jpeg"))
@@ -181,7 +182,7 @@ class Interactive:
         else:
             self._render_all()
             self._backgrounds[key] = canvas.copy_from_bbox(self.figure.bbox)
-            while len(self._backgrounds) > self.MAX_BACKGROUNDS:
+            while len(self._backgrounds) > self.max_backgrounds:
                 self._backgrounds.popitem(last=False)
         self._draw_dynamic()
 

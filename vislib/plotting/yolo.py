@@ -1,0 +1,102 @@
+"""The YOLO grid-prediction widget's picture."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
+from vislib.plotting.view import View
+from vislib.yolo_grid import GridState
+
+
+def _set_box(patch, box) -> None:
+    patch.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
+
+
+def draw_grid(ax, image_size: int, grid_size: int, color: str = "white") -> None:
+    """The S x S grid over an image."""
+    for k in range(1, grid_size):
+        position = k * image_size / grid_size - 0.5
+        ax.axhline(position, color=color, linewidth=1, alpha=0.7)
+        ax.axvline(position, color=color, linewidth=1, alpha=0.7)
+
+
+class GridView(View):
+    """Top: every box (opacity = confidence), the boxes above the threshold, and the boxes after NMS with the
+    ground truth. Bottom: per-cell P(object), P(class | object) and the class-specific confidence."""
+
+    def __init__(self, images, class_names):
+        self.images = images  # [N, 3, H, W] in [0, 1]
+        self.class_names = class_names
+
+    def setup(self, axes, state: GridState):
+        (self.all_ax, self.above_ax, self.kept_ax), maps = axes
+        count = len(state.boxes)
+        self.pools = {}
+        for name, ax in (("all", self.all_ax), ("above", self.above_ax), ("kept", self.kept_ax)):
+            self.pools[name] = [ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2)) for _ in range(count)]
+        self.truth = [self.kept_ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2, linestyle="--",
+                                                       edgecolor=ROLE_COLORS["ground_truth"])) for _ in range(16)]
+        self.labels = [self.kept_ax.text(0, 0, "", color="white", fontsize="x-small", va="bottom",
+                                         bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1))
+                       for _ in range(count)]
+        self.pictures = [ax.imshow(self.images[0].permute(1, 2, 0).numpy()) for ax in (self.all_ax, self.above_ax,
+                                                                                        self.kept_ax)]
+        for ax in (self.all_ax, self.above_ax, self.kept_ax):
+            draw_grid(ax, state.image_size, state.grid_size)
+            ax.set_xticks([]), ax.set_yticks([])
+        self.all_ax.set_title(f"all S·S·B = {count} boxes (opacity ∝ confidence)", fontsize="small")
+        self.above_title = self.above_ax.set_title(" ", fontsize="small")
+        self.kept_title = self.kept_ax.set_title(" ", fontsize="small")
+        self.maps = []
+        for ax, title in zip(maps, ("P(object), best box per cell", "P(class | object)", "P(class | object) · P(object)")):
+            self.maps.append(ax.imshow(np.zeros((state.grid_size, state.grid_size)), vmin=0, vmax=1, cmap="magma"))
+            ax.set_xticks(range(state.grid_size)), ax.set_yticks(range(state.grid_size))
+            ax.set(xlabel="grid column", ylabel="grid row", title=title)
+            ax.grid(False)
+        maps[2].figure.colorbar(self.maps[0], ax=list(maps), shrink=0.8, label="probability")
+        self.map_titles = [maps[1].title, maps[2].title]
+        return [*(p for pool in self.pools.values() for p in pool), *self.truth, *self.labels, *self.maps,
+                self.above_title, self.kept_title, *self.map_titles]
+
+    def background_key(self, state: GridState):
+        return state.image_index
+
+    def update(self, state: GridState) -> None:
+        picture = self.images[state.image_index].permute(1, 2, 0).numpy()
+        for image in self.pictures:
+            image.set_data(picture)
+        name = self.class_names[state.class_index]
+        self.map_titles[0].set_text(f"P({name} | object)")
+        self.map_titles[1].set_text(f"P({name} | object) · P(object)")
+        colors = [OKABE_ITO[(label - 1) % len(OKABE_ITO)] for label in state.labels]
+        opacity = np.clip(state.scores / max(float(state.scores.max()), 1e-6), 0.08, 1.0)
+        kept = set(state.kept.tolist())
+        for i, box in enumerate(state.boxes):
+            for name_, visible, alpha in (("all", True, float(opacity[i])),
+                                          ("above", bool(state.above[i]), 1.0), ("kept", i in kept, 1.0)):
+                patch = self.pools[name_][i]
+                patch.set_visible(visible)
+                if visible:
+                    _set_box(patch, box)
+                    patch.set_edgecolor(colors[i])
+                    patch.set_alpha(alpha)
+            label = self.labels[i]
+            label.set_visible(i in kept)
+            if i in kept:
+                label.set_position((box[0], box[1]))
+                label.set_text(f"{self.class_names[state.labels[i] - 1]} {state.scores[i]:.2f}")
+        for patch, box in zip(self.truth, state.truth_boxes):
+            _set_box(patch, box)
+            patch.set_visible(True)
+        for patch in self.truth[len(state.truth_boxes):]:
+            patch.set_visible(False)
+        for image, values in zip(self.maps, (state.objectness, state.class_probability, state.class_confidence)):
+            image.set_data(values)
+        self.above_title.set_text(f"{int(state.above.sum())} boxes with confidence ≥ threshold (before NMS)")
+        precision = "n/a" if math.isnan(state.precision) else f"{state.precision:.2f}"
+        self.kept_title.set_text(f"after NMS: {len(state.kept)} boxes, ground truth dashed\n"
+                                 f"held-out set: precision {precision}, recall {state.recall:.2f}")

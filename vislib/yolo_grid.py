@@ -1,0 +1,108 @@
+"""The state of the YOLO grid-prediction widget: cached model outputs, thresholds, NMS, precision and recall.
+
+A trained YOLO model's raw outputs for a few held-out images are computed
+once (:class:`GridPredictions`); every slider move then only thresholds,
+suppresses and counts (Redmon et al., arXiv 1506.02640, section 2: "threshold
+and non-max suppression").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from vislib._checks import check_int, check_number
+from vislib.models.yolo import decode_all_boxes
+from vislib.ops.boxes import batched_nms
+from vislib.scoring import pool_matches_fast
+
+
+@dataclass(frozen=True)
+class GridState:
+    image_index: int
+    class_index: int  # 0-based, for the class maps
+    grid_size: int
+    image_size: int
+    objectness: np.ndarray  # [S, S]: the best P(object) of the cell's B boxes
+    class_probability: np.ndarray  # [S, S]: P(class | object) of the chosen class
+    class_confidence: np.ndarray  # [S, S]: P(class | object) * P(object), best of the B boxes
+    boxes: np.ndarray  # [S*S*B, 4], every box of every cell
+    scores: np.ndarray  # [S*S*B], class-specific confidence of each box's best class
+    labels: np.ndarray  # [S*S*B], from 1
+    above: np.ndarray  # [S*S*B] bool: score >= threshold (before NMS)
+    kept: np.ndarray  # indices into boxes that survive NMS
+    truth_boxes: np.ndarray
+    truth_labels: np.ndarray
+    precision: float  # over all cached images, at these thresholds
+    recall: float
+    counts: dict  # tp, fp, fn over all cached images
+
+
+class GridPredictions:
+    """Raw outputs of ``model`` on ``images`` (with their ``targets``), decoded once."""
+
+    def __init__(self, model, images: torch.Tensor, targets: list[dict], *, num_boxes: int):
+        if len(images) != len(targets) or len(images) == 0:
+            raise ValueError(f"images ({len(images)}) and targets ({len(targets)}) must be equally many, at least 1")
+        model_was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            outputs = model(images.to(device)).cpu()
+        model.train(model_was_training)
+        self.images = images
+        self.targets = targets
+        self.num_boxes = check_int("num_boxes", num_boxes, min_value=1)
+        self.image_size = images.shape[-1]
+        self.grid_size = outputs.shape[1]
+        self.decoded = [decode_all_boxes(output, self.image_size, num_boxes) for output in outputs]
+        self.decoded_numpy = [{key: value.numpy() for key, value in d.items()} for d in self.decoded]
+        self.num_classes = self.decoded[0]["class_probs"].shape[1]
+        self._detections = lru_cache(maxsize=256)(self._detections_uncached)
+
+    def _detections_uncached(self, conf_threshold: float, nms_threshold: float):
+        detections = []
+        for every in self.decoded:
+            keep = torch.nonzero(every["scores"] >= conf_threshold).flatten()
+            kept = keep[batched_nms(every["boxes"][keep], every["scores"][keep], every["labels"][keep], nms_threshold)] \
+                if len(keep) else keep
+            detections.append({"boxes": every["boxes"][kept], "scores": every["scores"][kept],
+                               "labels": every["labels"][kept], "indices": kept})
+        pooled = pool_matches_fast(detections, self.targets)
+        return detections, pooled
+
+    def state(self, image_index: int, conf_threshold: float, nms_threshold: float, class_index: int = 0) -> GridState:
+        image_index = check_int("image_index", image_index, min_value=0, max_value=len(self.decoded) - 1)
+        conf_threshold = check_number("conf_threshold", conf_threshold, min_value=0.0, max_value=1.0)
+        nms_threshold = check_number("nms_threshold", nms_threshold, min_value=0.0, max_value=1.0)
+        class_index = check_int("class_index", class_index, min_value=0, max_value=self.num_classes - 1)
+        detections, pooled = self._detections(round(conf_threshold, 4), round(nms_threshold, 4))
+        every = self.decoded_numpy[image_index]
+        S, B = self.grid_size, self.num_boxes
+        objectness = every["objectness"].reshape(S, S, B)
+        class_probs = every["class_probs"].reshape(S, S, B, -1)[:, :, 0, class_index]  # the cell's, same for all B
+        tp = int(pooled.tp.sum())
+        found = int(len(pooled.tp))
+        target = self.targets[image_index]
+        return GridState(
+            image_index=image_index,
+            class_index=class_index,
+            grid_size=S,
+            image_size=self.image_size,
+            objectness=objectness.max(axis=-1),
+            class_probability=class_probs,
+            class_confidence=(objectness * class_probs[..., None]).max(axis=-1),
+            boxes=every["boxes"],
+            scores=every["scores"],
+            labels=every["labels"],
+            above=every["scores"] >= conf_threshold,
+            kept=detections[image_index]["indices"].numpy(),
+            truth_boxes=target["boxes"].numpy(),
+            truth_labels=target["labels"].numpy(),
+            precision=tp / found if found else float("nan"),
+            recall=tp / pooled.num_ground_truth if pooled.num_ground_truth else float("nan"),
+            counts={"tp": tp, "fp": found - tp, "fn": pooled.num_ground_truth - tp},
+        )
