@@ -42,6 +42,17 @@ def test_every_registered_widget_builds():
         assert isinstance(benchmark.load_factory(entry.factory)(), benchmark.Interactive)
 
 
+def test_measurements_are_registered_functions():
+    for entry in benchmark.MEASUREMENTS:
+        assert callable(benchmark.load_factory(entry.function))
+
+
+def test_shapes_throughput_measures_for_real():
+    rows = benchmark.measure_shapes_throughput(images=10)
+    assert [r[0] for r in rows] == ["ShapesDataset at 64 px", "ShapesDataset at 128 px", "ShapesDataset at 256 px"]
+    assert all(r[1] > 0 and r[2] == "images/s" for r in rows)
+
+
 def test_every_notebook_is_registered(repository):
     registered = {entry.path for entry in benchmark.NOTEBOOKS}
     present = {f"notebooks/{p.name}" for p in (repository / "notebooks").glob("[0-9][0-9]_*.ipynb")}
@@ -58,6 +69,10 @@ def test_sections_are_replaced_by_key_and_others_kept():
     assert "| w | 50 | 10.0 | 20.0 | 50 / 150 | 1.00 | yes |" in quick
     document = benchmark.merge_section("", quick)
     document = benchmark.merge_section(document, benchmark.render_section("full", machine, notebooks, {}))
+    with_measurements = benchmark.render_section("quick", machine, {}, {}, {"m": [("speed-up", 9.5, "x", ">= 5", True),
+                                                                                 ("rate", 480.2, "images/s", "", None)]})
+    assert "| m | speed-up | 9.5x | >= 5 | yes |" in with_measurements
+    assert "| m | rate | 480 images/s |  |  |" in with_measurements
     updated = benchmark.merge_section(document, quick.replace("100.0", "80.0"))
     assert updated.count("<!-- BEGIN quick-cpu -->") == 1 and "80.0" in updated
     assert "<!-- BEGIN full-cpu -->" in updated and updated.startswith("# Benchmarks")

@@ -86,6 +86,73 @@ def detection_precision_recall_widget() -> Interactive:
     return precision_recall_widget(detector, [samples[i][0].permute(1, 2, 0).numpy() for i in (0, 1)])
 
 
+@dataclass(frozen=True)
+class Measurement:
+    """A named speed or quality figure: ``function()`` returns ``[(what, value, unit, goal text, met?)]``."""
+
+    name: str
+    function: str  # "module:function"
+
+
+def measure_coco_speed() -> list[tuple]:
+    """coco_evaluate against pycocotools on 1,000 images with 100 detections each (issue: >= 5x, equal to 1e-9)."""
+    from vislib.tools.bench_coco import compare_with_pycocotools
+
+    result = compare_with_pycocotools(n_images=1000, dets_per_image=100, seed=0)
+    return [
+        ("pycocotools COCOeval (index, loadRes, evaluate, accumulate, summarize)", result["pycocotools_s"], "s", "", None),
+        ("vislib coco_evaluate", result["vislib_s"], "s", "", None),
+        ("speed-up", result["speedup"], "x", ">= 5", result["speedup"] >= 5),
+        ("largest difference (summary, precision, recall)", result["max_abs_difference"], "", "<= 1e-9",
+         result["equal"]),
+    ]
+
+
+def measure_shapes_throughput(images: int = 400) -> list[tuple]:
+    """Images per second the shapes generator renders (it must not starve a GPU's training)."""
+    from vislib.data.shapes import ShapesDataset
+
+    rows = []
+    for size in (64, 128, 256):
+        dataset = ShapesDataset(images, image_size=size, seed=0)
+        start = time.perf_counter()
+        for i in range(len(dataset)):
+            dataset[i]
+        rows.append((f"ShapesDataset at {size} px", len(dataset) / (time.perf_counter() - start), "images/s", "", None))
+    return rows
+
+
+def measure_monitor_cost() -> list[tuple]:
+    """The live training monitor's cost per epoch next to the epoch (notebook 06's quick-profile run)."""
+    import torch
+
+    from vislib.data.shapes import ShapesDataset, to_coco
+    from vislib.models.yolo import TinyYolo
+    from vislib.plotting.monitor import TrainingMonitor
+    from vislib.training.detection import predict, train_detector
+
+    train_set = ShapesDataset(300, image_size=64, seed=1)
+    held_out = ShapesDataset(60, image_size=64, seed=2)
+    torch.manual_seed(0)
+    model = TinyYolo(image_size=64, grid_size=4, num_classes=4)
+    monitor = TrainingMonitor(lambda m: predict(m, held_out), to_coco(held_out), train_set.classes, live=False)
+    run = train_detector(model, train_set, epochs=3, device=runtime.device(), on_epoch=monitor)
+    epoch = statistics.mean(run.epoch_seconds)
+    cost = statistics.mean(run.on_epoch_seconds)
+    return [
+        ("training epoch (300 images, 64 px, TinyYolo)", epoch, "s", "", None),
+        ("monitor per epoch (predict 60 images + COCO evaluation)", cost, "s", "", None),
+        ("monitor / epoch", cost / epoch, "", "small", cost < 0.5 * epoch),
+    ]
+
+
+MEASUREMENTS = [
+    Measurement("COCO evaluation speed (06)", "vislib.tools.benchmark:measure_coco_speed"),
+    Measurement("shapes data set throughput (06)", "vislib.tools.benchmark:measure_shapes_throughput"),
+    Measurement("training monitor cost (06)", "vislib.tools.benchmark:measure_monitor_cost"),
+]
+
+
 def batchnorm_activation_widget() -> Interactive:
     """The 01 notebook's widget on the notebook's quick-profile recordings (150 steps, every 5th)."""
     import torch
@@ -219,7 +286,17 @@ def machine_description() -> dict[str, str]:
     }
 
 
-def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict) -> str:
+def _format(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "x":
+        return f"{value:.1f}x"
+    if unit == "images/s":
+        return f"{value:.0f} images/s"
+    return f"{value:.3g}"
+
+
+def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, measurements: dict | None = None) -> str:
     key = f"{profile}-{machine['key']}"
     lines = [
         f"<!-- BEGIN {key} -->",
@@ -257,6 +334,13 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict) 
                 f"{result['goal_median_ms']:.0f} / {result['goal_p95_ms']:.0f} | {result['state_median_ms']:.2f} | {ok} |"
             )
         lines.append("")
+    if measurements:
+        lines += ["### Other measurements", "", "| measurement | what | value | goal | meets goal |", "|---|---|---:|---|:---:|"]
+        for name, rows in measurements.items():
+            for what, value, unit, goal, met in rows:
+                verdict = "" if met is None else ("yes" if met else "**no**")
+                lines.append(f"| {name} | {what} | {_format(value, unit)} | {goal} | {verdict} |")
+        lines.append("")
     lines.append(f"<!-- END {key} -->")
     return "\n".join(lines)
 
@@ -285,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=60, help="control changes per widget (default 60)")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-widgets", action="store_true")
+    parser.add_argument("--skip-measurements", action="store_true")
     parser.add_argument("--output", type=Path, default=BENCHMARKS_FILE)
     arguments = parser.parse_args(argv)
 
@@ -309,8 +394,14 @@ def main(argv: list[str] | None = None) -> int:
             notebooks[entry.path] = {**result, "goal_s": goal}
             print(f"notebook {entry.path}: {result['wall_s']:.1f} s, peak {result['peak_rss_mib']:.0f} MiB")
 
+    measurements = {}
+    if not arguments.skip_measurements:
+        for entry in MEASUREMENTS:
+            measurements[entry.name] = load_factory(entry.function)()
+            print(f"measured {entry.name}: {measurements[entry.name]}")
+
     document = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else ""
-    section = render_section(profile, machine, notebooks, widgets)
+    section = render_section(profile, machine, notebooks, widgets, measurements)
     arguments.output.write_text(merge_section(document, section), encoding="utf-8")
     print(f"wrote {arguments.output}")
     return 0
