@@ -305,3 +305,368 @@ def check_average_precision(average_precision: Callable) -> int:
                 hint = "Trapezoids interpolate between points; AP uses the step function of the envelope."
             raise AssertionError(f"{call} returned {got:.6f}, expected {expected:.6f}. {hint}".strip())
     return len(cases)
+
+
+# -- semantic segmentation (notebook 04) ----------------------------------------------
+def _segmentation_cases():
+    """(name, pred, target, num_classes): label maps with noise, a class never present, a perfect one."""
+    generator = torch.Generator().manual_seed(4)
+    cases = []
+    target = torch.randint(0, 4, (3, 12, 12), generator=generator)
+    noisy = torch.where(torch.rand(target.shape, generator=generator) < 0.3,
+                        torch.randint(0, 4, target.shape, generator=generator), target)
+    cases.append(("4 classes, 30% of the pixels relabelled at random", noisy, target, 4))
+    # Class 4 appears neither in the targets nor in the predictions: it has no union.
+    cases.append(("5 classes, class 4 absent from both maps", noisy, target, 5))
+    # Class 2 is never predicted (IoU 0 but counted), class 3 never true but predicted (IoU 0, counted).
+    shifted = target.clone()
+    shifted[shifted == 2] = 1
+    shifted[0, :2] = 3
+    target_no3 = torch.where(target == 3, torch.zeros_like(target), target)
+    cases.append(("a class never predicted and a class only predicted", shifted, target_no3, 4))
+    cases.append(("a perfect prediction", target, target, 4))
+    blobs = torch.zeros(40, 40, dtype=torch.long)
+    blobs[5:25, 5:25], blobs[20:35, 22:38] = 1, 2
+    grown = torch.zeros_like(blobs)
+    grown[3:27, 3:27], grown[20:35, 20:38] = 1, 2
+    cases.append(("a background-dominated map with blobby predictions", grown, blobs, 3))
+    return cases
+
+
+def check_miou_from_confusion(miou_from_confusion: Callable) -> int:
+    """Check ``miou_from_confusion(confusion) -> float``: the mean IoU of a ``[K, K]`` confusion matrix
+    (rows = truth, columns = prediction). Oracles: ``vislib.metrics.segmentation.mean_iou`` and
+    ``sklearn.metrics.jaccard_score(average="macro")`` over the classes that occur. Returns the number of cases.
+    """
+    from sklearn.metrics import jaccard_score
+
+    from vislib.metrics.segmentation import confusion_matrix, mean_iou
+
+    check_callable("miou_from_confusion", miou_from_confusion)
+    checked = 0
+    for name, pred, target, num_classes in _segmentation_cases():
+        confusion = confusion_matrix(pred, target, num_classes)
+        expected = mean_iou(confusion)
+        present = sorted(set(pred.flatten().tolist()) | set(target.flatten().tolist()))
+        sklearn_value = jaccard_score(target.flatten().numpy(), pred.flatten().numpy(), labels=present,
+                                      average="macro", zero_division=0)
+        assert abs(expected - sklearn_value) < 1e-9, "internal: the two oracles disagree"
+        given = confusion.clone()
+        got = miou_from_confusion(given)
+        if not torch.equal(given, confusion):
+            raise AssertionError("miou_from_confusion changed the confusion matrix it was given; compute on a copy")
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        elif isinstance(got, np.ndarray) and got.size == 1:
+            got = float(got)
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            raise AssertionError(f"miou_from_confusion must return one number (a float), got {type(got).__name__}")
+        got = float(got)
+        if math.isclose(got, expected, rel_tol=0, abs_tol=1e-6):
+            checked += 1
+            continue
+        c = confusion.to(torch.float64)
+        tp, rows, cols = c.diagonal(), c.sum(dim=1), c.sum(dim=0)
+        hints = []
+        if math.isnan(got):
+            hints.append("A class absent from both maps has TP + FP + FN = 0, so its IoU is 0 / 0 = NaN: leave "
+                         "such classes out of the mean (torch.nanmean, or keep only the classes whose union > 0).")
+        else:
+            union = rows + cols - tp
+            candidates = {
+                "You counted a class that appears in neither map as IoU 0. It has no union (0 / 0): leave it out "
+                "of the mean, as mean_iou and PASCAL VOC do.":
+                    float((tp / union.clamp(min=1)).mean()),
+                "That is the mean precision TP / (TP + FP) (divided by the column sums). IoU divides by the union "
+                "TP + FP + FN.": float(torch.nanmean(tp / cols)),
+                "That is the mean class accuracy (recall) TP / (TP + FN) (divided by the row sums). IoU divides "
+                "by the union TP + FP + FN.": float(torch.nanmean(tp / rows)),
+                "That is the pixel accuracy (trace / total), not the mean over classes of the IoU.":
+                    float(c.trace() / c.sum()),
+                "The union counts the intersection once: TP + FP + FN = row sum + column sum - TP. You added the "
+                "row and column sums without subtracting TP.": float(torch.nanmean(tp / (rows + cols))),
+                "That is the Dice / F1 score 2 TP / (2 TP + FP + FN), not the IoU TP / (TP + FP + FN).":
+                    float(torch.nanmean(2 * tp / (rows + cols))),
+                "You averaged over the pixels (a weighted mean): mIoU gives every class the same weight.":
+                    float((tp / union.clamp(min=1) * rows).sum() / rows.sum()),
+            }
+            hints += [message for message, value in candidates.items()
+                      if math.isfinite(value) and abs(value - got) < 1e-6]
+        raise AssertionError(f"for {name}: miou_from_confusion returned {got:.6f}, but vislib's mean_iou and "
+                             f"sklearn's jaccard_score give {expected:.6f}. {' '.join(hints[:1])}".strip())
+    return checked
+
+
+def transposed_conv_output_size_oracle(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                                       output_padding: int = 0) -> int:
+    """The output width of ``torch.nn.ConvTranspose2d`` on a ``size`` x ``size`` input, measured by running it."""
+    layer = torch.nn.ConvTranspose2d(1, 1, kernel_size, stride=stride, padding=padding,
+                                     output_padding=output_padding, bias=False)
+    with torch.no_grad():
+        return layer(torch.zeros(1, 1, size, size)).shape[-1]
+
+
+def _transposed_cases():
+    for size in (1, 2, 4, 7, 8, 16, 33):
+        for kernel in (1, 2, 3, 4, 5):
+            for stride in (1, 2, 3):
+                for padding in (0, 1, 2):
+                    for output_padding in range(stride):  # PyTorch requires output_padding < stride
+                        if (size - 1) * stride - 2 * padding + kernel + output_padding >= 1:
+                            yield size, kernel, stride, padding, output_padding
+
+
+def check_transposed_conv_output_size(transposed_output_size: Callable[..., int]) -> int:
+    """Check ``transposed_output_size(size, kernel_size, stride, padding, output_padding)`` against
+    ``nn.ConvTranspose2d`` on many settings. Returns the number of cases checked."""
+    check_callable("transposed_output_size", transposed_output_size)
+    checked = 0
+    # First two telling cases (every classic mistake gives a different number there), then a sweep.
+    cases = [(8, 4, 3, 2, 2), (8, 2, 2, 0, 0), *_transposed_cases()]
+    for size, kernel, stride, padding, output_padding in cases:
+        expected = transposed_conv_output_size_oracle(size, kernel, stride, padding, output_padding)
+        call = (f"transposed_output_size({size}, kernel_size={kernel}, stride={stride}, padding={padding}, "
+                f"output_padding={output_padding})")
+        got = transposed_output_size(size, kernel, stride, padding, output_padding)
+        if isinstance(got, bool) or not isinstance(got, (int, float, np.integer)):
+            raise AssertionError(f"{call} must return an int, got {got!r}")
+        if isinstance(got, float) and not got.is_integer():
+            raise AssertionError(f"{call} returned {got}, a fraction: a transposed convolution has no division "
+                                 "in its formula.")
+        got = int(got)
+        if got == expected:
+            checked += 1
+            continue
+        hints = {
+            (size + 2 * padding - kernel) // stride + 1:
+                "That is the formula of an ordinary convolution. A transposed convolution runs it backwards: "
+                "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
+            expected - output_padding:
+                "You forgot output_padding: it adds that many rows / columns at one side (it resolves the "
+                "ambiguity of stride > 1: several input sizes give the same convolution output size).",
+            size * stride - 2 * padding + kernel + output_padding:
+                "Use (size - 1) * stride: the first input position puts its kernel at offset 0, each of the "
+                "other size - 1 positions moves it by stride.",
+            (size - 1) * stride + 2 * padding + kernel + output_padding:
+                "Padding is *removed* from a transposed convolution's output (it undoes the padding of the "
+                "convolution it mirrors): subtract 2 * padding.",
+            (size - 1) * stride - padding + kernel + output_padding:
+                "padding is removed on both sides: subtract 2 * padding.",
+            (size - 1) * stride - 2 * padding + kernel + output_padding + 1:
+                "No + 1 here: (size - 1) * stride + kernel_size already counts the last kernel's full width.",
+            size * stride + output_padding:
+                "size * stride is only right for kernel_size == stride and padding 0; use the general formula "
+                "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
+        }
+        hint = hints.get(got, "")
+        raise AssertionError(f"{call} returned {got}, but nn.ConvTranspose2d gives {expected}. {hint}".strip())
+    return checked
+
+
+# -- YOLO ------------------------------------------------------------------------------
+def _yolo_cases():
+    from vislib.data.shapes import ShapesDataset
+
+    dataset = ShapesDataset(12, image_size=64, seed=11)
+    cases = [(torch.tensor([[20.0, 36.0, 40.0, 52.0]]), torch.tensor([3]), 64, 4, 2, 4)]  # one hand-made box
+    cases += [(t["boxes"], t["labels"], 64, 4, 2, 4) for _, t in (dataset[i] for i in range(len(dataset)))]
+    cases += [(t["boxes"] * 7, t["labels"], 448, 7, 2, 20) for _, t in (dataset[i] for i in range(4))]  # the paper's sizes
+    return cases
+
+
+def check_encode_targets(encode: Callable) -> int:
+    """Check ``encode(boxes, labels, image_size, S, B, C) -> Tensor[S, S, B*5 + C]`` against vislib's encoder."""
+    from vislib.models.yolo import encode_targets
+
+    check_callable("encode", encode)
+    cases = _yolo_cases()
+    for boxes, labels, size, S, B, C in cases:
+        expected, _ = encode_targets(boxes, labels, size, S, B, C)
+        got = encode(boxes.clone(), labels.clone(), size, S, B, C)
+        call = f"encode(<{len(boxes)} boxes>, image_size={size}, S={S}, B={B}, C={C})"
+        if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
+            raise AssertionError(f"{call} must return a tensor of shape {list(expected.shape)}, got "
+                                 f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}")
+        if torch.allclose(got.float(), expected, atol=1e-5):
+            continue
+        filled_expected = expected[..., 4] > 0
+        filled_got = got[..., 4] > 0
+        if not torch.equal(filled_got, filled_expected):
+            transposed = torch.equal(filled_got, filled_expected.T)
+            hint = ("The cells are transposed: the row comes from the centre's y, the column from its x."
+                    if transposed else "Check which cell owns each object: row = floor(cy / cell), col = floor(cx / cell); "
+                    "if two centres share a cell, the first object keeps it.")
+            raise AssertionError(f"{call}: objects were put in the wrong cells. {hint}")
+        row, col = [int(v[0]) for v in torch.nonzero(filled_expected, as_tuple=True)]
+        got_cell, want_cell = got[row, col].float(), expected[row, col]
+        if not torch.allclose(got_cell[:2], want_cell[:2], atol=1e-5):
+            raise AssertionError(f"{call}: cell ({row}, {col}) has x, y = {got_cell[:2].tolist()}, expected "
+                                 f"{want_cell[:2].tolist()}: the centre's offset inside its cell, in [0, 1).")
+        if not torch.allclose(got_cell[2:4], want_cell[2:4], atol=1e-5):
+            raise AssertionError(f"{call}: cell ({row}, {col}) has w, h = {got_cell[2:4].tolist()}, expected "
+                                 f"{want_cell[2:4].tolist()}: the box's width and height as fractions of the image.")
+        raise AssertionError(f"{call}: cell ({row}, {col}) is {got_cell.tolist()}, expected {want_cell.tolist()}. "
+                             "Layout per cell: [x, y, w, h, conf] for each of the B slots, then the one-hot class "
+                             "(label 1 is index 0).")
+    return len(cases)
+
+
+def check_detect(detect: Callable) -> int:
+    """Check ``detect(output, image_size, conf_threshold, iou_threshold, B) -> dict(boxes, scores, labels)``."""
+    from vislib.models.yolo import decode_predictions
+
+    check_callable("detect", detect)
+    generator = torch.Generator().manual_seed(5)
+    checked = 0
+    for S, B, C in ((4, 2, 4), (7, 2, 20), (3, 1, 2)):
+        for conf, iou in ((0.05, 0.5), (0.2, 0.3), (0.0, 1.0)):
+            raw = torch.rand(S, S, B * 5 + C, generator=generator)
+            raw[..., 5 * B:] = torch.softmax(raw[..., 5 * B:] * 4, dim=-1)
+            raw[..., 2:5 * B:5] *= 0.5  # moderate widths
+            raw[..., 3:5 * B:5] *= 0.5
+            size = S * 16
+            expected = decode_predictions(raw, size, conf, iou, num_boxes=B)
+            got = detect(raw.clone(), size, conf, iou, B)
+            call = f"detect(output [{S}, {S}, {B * 5 + C}], image_size={size}, conf_threshold={conf}, iou_threshold={iou}, B={B})"
+            if not isinstance(got, dict) or not {"boxes", "scores", "labels"} <= set(got):
+                raise AssertionError(f"{call} must return a dict with 'boxes', 'scores' and 'labels'")
+            order = torch.argsort(expected["scores"], descending=True, stable=True)
+            got_order = torch.argsort(got["scores"], descending=True, stable=True)
+            if len(got["scores"]) != len(expected["scores"]):
+                before_nms = decode_predictions(raw, size, conf, iou, apply_nms=False, num_boxes=B)
+                hint = ("That is the count before NMS: apply non-maximum suppression per class." if
+                        len(got["scores"]) == len(before_nms["scores"]) else
+                        "Score each box with P(class | object) * P(object) for its cell's best class, keep scores "
+                        ">= conf_threshold, then NMS per class (torchvision.ops.batched_nms).")
+                raise AssertionError(f"{call} kept {len(got['scores'])} boxes, expected {len(expected['scores'])}. {hint}")
+            if not torch.allclose(got["scores"][got_order].float(), expected["scores"][order], atol=1e-5):
+                raise AssertionError(f"{call}: scores differ; a box's score is P(class | object) * P(object).")
+            if not torch.allclose(got["boxes"][got_order].float(), expected["boxes"][order], atol=1e-3):
+                raise AssertionError(f"{call}: boxes differ. The centre is ((col + x) * cell, (row + y) * cell) and "
+                                     "the size (w * image_size, h * image_size); clip boxes to the image.")
+            if not torch.equal(got["labels"][got_order].long(), expected["labels"][order]):
+                raise AssertionError(f"{call}: labels differ; labels count from 1 (class index + 1).")
+            checked += 1
+    return checked
+
+
+# -- atrous convolution and receptive fields (notebook 05) ----------------------
+RECEPTIVE_FIELD_STACKS = (
+    [(3, 1, 1)],
+    [(3, 1, 1)] * 4,
+    [(3, 1, 2)] * 3,
+    [(3, 1, 1), (3, 1, 2), (3, 1, 5)],
+    [(3, 1, 1), (3, 1, 2), (3, 1, 4), (3, 1, 8)],
+    [(3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)],
+    [(7, 2, 1), (3, 2, 1), (3, 1, 1), (3, 1, 2), (3, 1, 4)],
+    [(5, 1, 3), (2, 2, 1), (3, 3, 2), (1, 1, 1)],
+    [(1, 1, 7), (3, 2, 1)],
+)
+
+
+def receptive_field_sizes_oracle(layers) -> list[int]:
+    """Receptive-field size after each ``(kernel_size, stride, dilation)`` conv layer, from vislib.receptive_field."""
+    from vislib.receptive_field import Layer, receptive_field
+
+    return [info.size for info in receptive_field([Layer("conv", k, s, 0, d) for k, s, d in layers])]
+
+
+def _rf_variant(layers, *, use_dilation=True, use_jump=True, jump_after=False, start=1):
+    sizes, r, j = [], start, 1
+    for k, s, d in layers:
+        span = d * (k - 1) + 1 if use_dilation else k
+        if jump_after:
+            j *= s
+        r += (span - 1) * (j if use_jump else 1)
+        if not jump_after:
+            j *= s
+        sizes.append(r)
+    return sizes
+
+
+def check_receptive_field_sizes(receptive_field_sizes: Callable) -> int:
+    """Check ``receptive_field_sizes(layers) -> list[int]`` (``layers``: ``(kernel_size, stride, dilation)``
+    tuples) against :func:`vislib.receptive_field.receptive_field`. Returns the number of stacks checked."""
+    check_callable("receptive_field_sizes", receptive_field_sizes)
+    for layers in RECEPTIVE_FIELD_STACKS:
+        expected = receptive_field_sizes_oracle(layers)
+        got = receptive_field_sizes(list(layers))
+        call = f"receptive_field_sizes({list(layers)})"
+        try:
+            got = [int(v) for v in got]
+        except (TypeError, ValueError):
+            raise AssertionError(f"{call} must return a list of ints (one size per layer), got {got!r}") from None
+        if len(got) != len(expected):
+            raise AssertionError(f"{call} returned {len(got)} sizes; return one per layer ({len(expected)}).")
+        if got != expected:
+            hints = [
+                (_rf_variant(layers, use_dilation=False), "Did you forget the dilation? A dilated kernel spans "
+                 "d * (k - 1) + 1 pixels."),
+                (_rf_variant(layers, use_jump=False), "Did you forget the jump? Each layer adds (k_eff - 1) times "
+                 "the product of the strides of the layers BEFORE it."),
+                (_rf_variant(layers, jump_after=True), "Multiply the jump by a layer's stride after adding that "
+                 "layer's growth: its own stride does not widen its own kernel."),
+                (_rf_variant(layers, start=0), "Start from r = 1 (a single input pixel), not 0."),
+            ]
+            hint = next((text for sizes, text in hints if sizes == got and sizes != expected), "")
+            raise AssertionError(f"{call} returned {got}, expected {expected}. {hint}".strip())
+    return len(RECEPTIVE_FIELD_STACKS)
+
+
+def dilated_output_size_oracle(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                               dilation: int = 1) -> int:
+    """The output width of ``nn.Conv2d(kernel_size, stride, padding, dilation)`` on ``size`` pixels, measured by
+    running its convolution (``F.conv2d`` with a ``1 x kernel_size`` kernel on a ``1 x size`` row: the width
+    arithmetic is the same)."""
+    weight = torch.zeros(1, 1, 1, kernel_size)  # nn.Conv2d's forward is this F.conv2d call
+    output = torch.nn.functional.conv2d(torch.zeros(1, 1, 1, size), weight, stride=(1, stride), padding=(0, padding),
+                                        dilation=(1, dilation))
+    return output.shape[-1]
+
+
+def _dilated_cases():
+    # Dilated 3x3 kernels first: a mistake shows there, with the clearest hint.
+    for kernel in (3, 5, 2, 1):
+        for dilation in (2, 3, 6, 1):
+            for size in (5, 13, 33, 65):
+                for stride in (1, 2, 3):
+                    for padding in (0, 1, 6):
+                        if dilation * (kernel - 1) + 1 <= size + 2 * padding:
+                            yield size, kernel, stride, padding, dilation
+
+
+def check_dilated_output_size(dilated_output_size: Callable[..., int]) -> int:
+    """Check ``dilated_output_size(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
+    Returns the number of cases checked."""
+    from vislib.atrous import _one_thread  # thousands of tiny convolutions: one thread is fastest
+
+    check_callable("dilated_output_size", dilated_output_size)
+    checked = 0
+    for size, k, s, p, d in _dilated_cases():
+        with _one_thread():
+            expected = dilated_output_size_oracle(size, k, s, p, d)
+        got = dilated_output_size(size, k, s, p, d)
+        call = f"dilated_output_size({size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
+        if isinstance(got, float) and not got.is_integer():
+            raise AssertionError(f"{call} returned {got}, a fraction: round down with integer division (//).")
+        if isinstance(got, bool) or not isinstance(got, (int, float, np.integer)):
+            raise AssertionError(f"{call} must return an int, got {got!r}")
+        got = int(got)
+        if got != expected:
+            span = d * (k - 1) + 1
+            hints = {  # later entries win where two mistakes give the same number
+                -(-(size + 2 * p - span) // s) + 1: "Round down, not up: a window must fit inside the padded input.",
+                (size + 2 * p - span) // s: "Did you forget the + 1 (the first window's position)?",
+                (size + p - span) // s + 1: "Padding is added on both sides: use 2 * padding.",
+                (size - span) // s + 1: "Did you forget the padding? It is added on both sides: 2 * padding.",
+                (size + 2 * p - d * (k - 1)) // s + 1: "The dilated span is d * (k - 1) + 1: don't forget the + 1 "
+                                                       "(the taps themselves).",
+                (size + 2 * p - d * k) // s + 1: "The dilated span is d * (k - 1) + 1, not d * k: there are k - 1 "
+                                                 "gaps between k taps.",
+                (size + 2 * p - k) // s + 1: "Did you forget the dilation? Replace the kernel size by the dilated "
+                                             "span d * (k - 1) + 1.",
+            }
+            hint = hints.get(got, "") if got != expected else ""
+            raise AssertionError(f"{call} returned {got}, but nn.Conv2d gives {expected}. {hint}".strip())
+        checked += 1
+    return checked

@@ -62,6 +62,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
+    NotebookGoal("notebooks/07_yolo.ipynb", quick_seconds=120, full_seconds=600),
 ]
 
 WIDGETS = [
@@ -71,7 +72,28 @@ WIDGETS = [
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
     WidgetBenchmark("06 scoring: precision and recall at a threshold",
                     "vislib.tools.benchmark:detection_precision_recall_widget"),
+    WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark:yolo_grid_widget"),
 ]
+
+
+def yolo_grid_widget() -> Interactive:
+    """The 07 notebook's grid widget on its quick-profile model (300 images, 3 epochs) and 12 held-out images."""
+    import torch
+
+    from vislib.data.shapes import ShapesDataset
+    from vislib.models.yolo import TinyYolo
+    from vislib.training.detection import train_detector
+    from vislib.widgets.yolo import grid_prediction_widget
+    from vislib.yolo_grid import GridPredictions
+
+    train_set = ShapesDataset(300, image_size=64, seed=1)
+    held_out = ShapesDataset(12, image_size=64, seed=2)
+    torch.manual_seed(0)
+    model = TinyYolo(image_size=64, grid_size=4, num_boxes=2, num_classes=len(train_set.classes))
+    train_detector(model, train_set, epochs=3, lr=2e-3, device=runtime.device())
+    shown = [held_out[i] for i in range(len(held_out))]
+    grid = GridPredictions(model.cpu(), torch.stack([image for image, _ in shown]), [t for _, t in shown], num_boxes=2)
+    return grid_prediction_widget(grid, train_set.classes)
 
 
 def detection_precision_recall_widget() -> Interactive:
