@@ -1,0 +1,172 @@
+"""Scoring semantic segmentation: the confusion matrix, per-class IoU, mean IoU and pixel accuracy.
+
+A segmenter predicts one class per pixel. Every score here is read off one matrix:
+
+1. :func:`confusion_matrix` counts pixels: ``confusion[t, p]`` is the number of pixels whose true class is
+   ``t`` and whose predicted class is ``p`` (rows = truth, columns = prediction, the convention of
+   ``sklearn.metrics.confusion_matrix``). Pixels whose *target* equals ``ignore_index`` (PASCAL VOC's 255
+   border pixels, for example) are left out. Matrices of several batches simply add up, so a data set is
+   scored by summing its batches' matrices (never by averaging per-batch IoUs).
+2. :func:`per_class_iou`: for class ``c``, ``TP = confusion[c, c]``, ``FP = column sum - TP`` (pixels
+   predicted ``c`` that are something else), ``FN = row sum - TP``, and
+
+       IoU_c = TP / (TP + FP + FN)        (intersection over union of the predicted and true regions)
+
+   A class that appears neither in the targets nor in the predictions has no union: its IoU is NaN.
+3. :func:`mean_iou`: the mean of the per-class IoUs over the classes that have a union (NaNs left out), the
+   headline number of PASCAL VOC and of DeepLab (Chen et al. 2018, arXiv 1802.02611). Each class counts
+   the same however many pixels it covers, so small objects matter as much as the background.
+4. :func:`pixel_accuracy`: the fraction of (non-ignored) pixels labelled correctly, ``trace / total``.
+   Dominated by the largest class: predicting "background" everywhere often scores high here and badly
+   in mIoU. :func:`class_accuracy` is the per-class recall ``TP / (TP + FN)``.
+
+:func:`segmentation_scores` returns all of them at once as a :class:`SegmentationScores`.
+
+Inputs are integer label maps of any shape (``[H, W]``, ``[N, H, W]``, ...), torch tensors or numpy arrays;
+pass ``logits.argmax(dim=1)``, not the logits. Everything is torch only (works on CPU and CUDA); the
+scores are float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vislib._checks import check_int, check_type
+
+__all__ = [
+    "SegmentationScores",
+    "class_accuracy",
+    "confusion_matrix",
+    "mean_iou",
+    "per_class_iou",
+    "pixel_accuracy",
+    "segmentation_scores",
+]
+
+
+def _as_label_tensor(name: str, value) -> Tensor:
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    check_type(name, value, Tensor, "a torch.Tensor (or numpy array) of integer class labels")
+    if value.is_floating_point() or value.is_complex():
+        raise TypeError(f"{name} must hold integer class labels, got dtype {value.dtype}; for a model's "
+                        "scores [N, C, H, W] pass scores.argmax(dim=1)")
+    if value.dtype == torch.bool:
+        value = value.long()
+    return value
+
+
+def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = None) -> Tensor:
+    """``int64 Tensor[num_classes, num_classes]``: ``confusion[t, p]`` counts pixels of true class ``t``
+    predicted as ``p``.
+
+    Args:
+        pred: integer Tensor (or numpy array) of predicted labels, any shape, values in ``[0, num_classes)``.
+        target: integer Tensor (or numpy array) of true labels, the same shape as ``pred``; values in
+            ``[0, num_classes)`` or equal to ``ignore_index``.
+        num_classes (int): number of classes ``K`` (including the background class 0).
+        ignore_index (int or None): target value of pixels to leave out (their prediction is not checked).
+
+    Equal to ``sklearn.metrics.confusion_matrix(target.ravel(), pred.ravel(), labels=range(K))`` on the
+    non-ignored pixels. Computed with one ``torch.bincount`` of ``target * K + pred``, on the inputs' device.
+    """
+    pred = _as_label_tensor("pred", pred)
+    target = _as_label_tensor("target", target)
+    num_classes = check_int("num_classes", num_classes, min_value=1)
+    if ignore_index is not None:
+        ignore_index = check_int("ignore_index", ignore_index)
+    if pred.shape != target.shape:
+        hint = " (did you pass the scores [N, C, H, W]? use scores.argmax(dim=1))" if pred.ndim == target.ndim + 1 else ""
+        raise ValueError(f"pred and target must have the same shape, got {list(pred.shape)} and "
+                         f"{list(target.shape)}{hint}")
+    if pred.device != target.device:
+        raise ValueError(f"pred and target must be on the same device, got {pred.device} and {target.device}")
+    pred, target = pred.reshape(-1).long(), target.reshape(-1).long()
+    if ignore_index is not None:
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+    for name, labels in (("pred", pred), ("target", target)):
+        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+            bad = labels[(labels < 0) | (labels >= num_classes)][0].item()
+            extra = "" if name == "pred" or ignore_index is None else f" or ignore_index {ignore_index}"
+            raise ValueError(f"{name} labels must be in [0, {num_classes - 1}]{extra} for num_classes="
+                             f"{num_classes}, got {bad}")
+    counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def _check_confusion(confusion) -> Tensor:
+    if isinstance(confusion, np.ndarray):
+        confusion = torch.from_numpy(confusion)
+    check_type("confusion", confusion, Tensor, "a square torch.Tensor from confusion_matrix")
+    if confusion.ndim != 2 or confusion.shape[0] != confusion.shape[1] or confusion.shape[0] == 0:
+        raise ValueError(f"confusion must be a square [K, K] matrix, got shape {list(confusion.shape)}")
+    if (confusion < 0).any():
+        raise ValueError("confusion must hold pixel counts (no negative entries)")
+    return confusion.to(torch.float64)
+
+
+def per_class_iou(confusion) -> Tensor:
+    """``float64 Tensor[K]``: ``TP / (TP + FP + FN)`` per class; NaN for a class with no union (absent from
+    both the targets and the predictions)."""
+    confusion = _check_confusion(confusion)
+    tp = confusion.diagonal()
+    union = confusion.sum(dim=0) + confusion.sum(dim=1) - tp  # TP + FP + FN
+    return torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float("nan")))
+
+
+def mean_iou(confusion) -> float:
+    """The mean of :func:`per_class_iou` over the classes that have a union (NaN if none has)."""
+    iou = per_class_iou(confusion)
+    present = ~iou.isnan()
+    return float(iou[present].mean()) if present.any() else float("nan")
+
+
+def pixel_accuracy(confusion) -> float:
+    """Correct pixels / counted pixels (``trace / sum``); NaN if no pixel was counted."""
+    confusion = _check_confusion(confusion)
+    total = confusion.sum()
+    return float(confusion.trace() / total) if total > 0 else float("nan")
+
+
+def class_accuracy(confusion) -> Tensor:
+    """``float64 Tensor[K]``: per-class recall ``TP / (TP + FN)``; NaN for a class absent from the targets."""
+    confusion = _check_confusion(confusion)
+    support = confusion.sum(dim=1)
+    return torch.where(support > 0, confusion.diagonal() / support.clamp(min=1),
+                       torch.full_like(support, float("nan")))
+
+
+@dataclass(frozen=True)
+class SegmentationScores:
+    """Every score of one confusion matrix (see the module docstring).
+
+    Attributes:
+        confusion (Tensor[K, K]): int64 pixel counts, rows = truth, columns = prediction.
+        iou (Tensor[K]): float64 per-class IoU (NaN where a class has no union).
+        mean_iou (float): mean of ``iou`` over the classes with a union.
+        pixel_accuracy (float): fraction of pixels labelled correctly.
+        class_accuracy (Tensor[K]): float64 per-class recall.
+    """
+
+    confusion: Tensor
+    iou: Tensor
+    mean_iou: float
+    pixel_accuracy: float
+    class_accuracy: Tensor
+
+    @classmethod
+    def from_confusion(cls, confusion) -> "SegmentationScores":
+        checked = _check_confusion(confusion)
+        return cls(confusion=checked.round().to(torch.int64), iou=per_class_iou(checked),
+                   mean_iou=mean_iou(checked), pixel_accuracy=pixel_accuracy(checked),
+                   class_accuracy=class_accuracy(checked))
+
+
+def segmentation_scores(pred, target, num_classes: int, ignore_index: int | None = None) -> SegmentationScores:
+    """:func:`confusion_matrix` of ``pred`` and ``target``, and every score computed from it."""
+    return SegmentationScores.from_confusion(confusion_matrix(pred, target, num_classes, ignore_index))

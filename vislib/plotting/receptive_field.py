@@ -1,0 +1,162 @@
+"""Pictures for atrous convolution and receptive fields: sampling positions on an image, the receptive-field
+explorer (theoretical field, exact pixel set, gradient map), ASPP rates, segmentation predictions, curves."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.patches import Rectangle
+
+from vislib.plotting.style import OKABE_ITO
+from vislib.plotting.view import View
+
+FIELD_COLOR = OKABE_ITO[1]      # the theoretical receptive field (rectangle)
+SUPPORT_COLOR = OKABE_ITO[5]    # pixels that reach the unit
+HOLE_COLOR = OKABE_ITO[3]       # pixels of the field that do not (gridding)
+UNIT_COLOR = OKABE_ITO[6]
+#: Colours of the segmentation classes: background, circle, square, triangle, star.
+CLASS_COLORS = ("#222222", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6])
+
+
+def plot_sampling_positions(ax, image: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation: int,
+                            kernel_size: int = 3) -> None:
+    """An image with the pixels one dilated kernel reads marked, and the span of the kernel outlined."""
+    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    span = dilation * (kernel_size - 1) + 1
+    ax.add_patch(Rectangle((cols.min() - 0.5, rows.min() - 0.5), span, span, fill=False, edgecolor=FIELD_COLOR,
+                           linewidth=1.5, linestyle="--"))
+    ax.plot(cols, rows, "s", markersize=5, markerfacecolor=UNIT_COLOR, markeredgecolor="black", markeredgewidth=0.8)
+    center = len(rows) // 2
+    ax.plot(cols[center], rows[center], "s", markersize=7, markerfacecolor=HOLE_COLOR, markeredgecolor="black")
+    ax.set_title(f"dilation {dilation}: {kernel_size}x{kernel_size} taps over {span}x{span} pixels")
+    ax.set(xlabel="column (pixel)", ylabel="row (pixel)")
+    ax.grid(False)
+
+
+def _support_rgba(support: np.ndarray, field, size: int) -> np.ndarray:
+    """Reached pixels tinted, field pixels that are not reached (holes) marked, the rest transparent."""
+    rgba = np.zeros((*support.shape, 4))
+    rgba[support] = to_rgba(SUPPORT_COLOR, 0.55)
+    (r0, r1), (c0, c1) = field
+    inside = np.zeros_like(support)
+    inside[max(r0, 0):max(min(r1, size), 0), max(c0, 0):max(min(c1, size), 0)] = True
+    rgba[inside & ~support] = to_rgba(HOLE_COLOR, 0.55)
+    return rgba
+
+
+class ReceptiveFieldView(View):
+    """Left: the input image with the theoretical field (rectangle), the pixels that reach the unit (tinted)
+    and the holes (red); right: the gradient magnitude of the unit (effective receptive field).
+
+    Static per preset (the background key): the image, axes, titles, colour bar and legend. Dynamic: two
+    64 x 64 images, a few rectangles and markers, and one line of numbers.
+    """
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+
+    def setup(self, axes, state):
+        self.image_ax, self.gradient_ax = axes
+        size = self.image.shape[0]
+        self.image_ax.imshow(self.image, cmap="gray", vmin=0, vmax=1)
+        self.support = self.image_ax.imshow(np.zeros((size, size, 4)), interpolation="nearest")
+        self.gradient = self.gradient_ax.imshow(np.zeros((size, size)), cmap="magma", vmin=0, vmax=1,
+                                                interpolation="nearest")
+        self.gradient_ax.figure.colorbar(self.gradient, ax=self.gradient_ax, fraction=0.046, pad=0.03,
+                                         label="|gradient| / maximum")
+        self.rectangles = [ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2))
+                           for ax in axes]
+        self.effective = self.gradient_ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor="white",
+                                                              linewidth=1.2, linestyle="--"))
+        self.units = [ax.plot([], [], "+", color=UNIT_COLOR, markersize=12, markeredgewidth=2)[0] for ax in axes]
+        for ax in axes:
+            ax.set(xlim=(-0.5, size - 0.5), ylim=(size - 0.5, -0.5), xlabel="column (input pixel)")
+            ax.grid(False)
+        self.image_ax.set_ylabel("row (input pixel)")
+        self.image_title = self.image_ax.set_title(" ", fontsize="small")
+        self.gradient_ax.set_title("effective field: |∂ unit / ∂ pixel|, ones weights", fontsize="small")
+        handles = [Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2, label="theoretical field"),
+                   Rectangle((0, 0), 1, 1, color=SUPPORT_COLOR, alpha=0.6, label="pixels that reach the unit"),
+                   Rectangle((0, 0), 1, 1, color=HOLE_COLOR, alpha=0.6, label="holes (never read)"),
+                   Rectangle((0, 0), 1, 1, fill=False, edgecolor="0.3", linestyle="--", label="90 % of the gradient")]
+        figure = self.image_ax.figure
+        figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
+        self.numbers = figure.suptitle(" ", fontsize="small")
+        return [self.support, self.gradient, *self.rectangles, self.effective, *self.units, self.numbers]
+
+    def background_key(self, state):
+        return state.preset
+
+    def update(self, state) -> None:
+        size = self.image.shape[0]
+        (r0, r1), (c0, c1) = state.field
+        self.image_title.set_text(f"{state.preset} on a {size} x {size} input")  # static: part of the background
+        self.support.set_data(_support_rgba(state.support, state.field, size))
+        peak = state.gradient.max()
+        self.gradient.set_data(state.gradient / peak if peak > 0 else state.gradient)
+        for rectangle in self.rectangles:
+            rectangle.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0, r1 - r0)
+        half = (state.effective_size - 1) / 2
+        cr, cc = np.floor(state.center[0]), np.floor(state.center[1])
+        self.effective.set_bounds(cc - half - 0.5, cr - half - 0.5, state.effective_size, state.effective_size)
+        for unit in self.units:
+            unit.set_data([state.center[1]], [state.center[0]])
+        dilations = ",".join(str(d) for d in state.dilations)
+        # One short line: text layout is the slowest thing this view draws.
+        self.numbers.set_text(f"d=({dilations}) | unit {state.unit} | field {state.size}, jump {state.jump} | "
+                              f"{state.reached}/{state.field_pixels} reached, {state.holes} holes | "
+                              f"90 % in {state.effective_size}")
+
+
+def plot_gradient_map(ax, gradient: np.ndarray, field, title: str) -> None:
+    """A gradient map (normalized to its maximum) with the theoretical field outlined."""
+    peak = gradient.max()
+    image = ax.imshow(gradient / peak if peak > 0 else gradient, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+    (r0, r1), (c0, c1) = field
+    ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, edgecolor=FIELD_COLOR, linewidth=2))
+    ax.set(title=title, xlabel="column (input pixel)", ylabel="row (input pixel)")
+    ax.grid(False)
+    return image
+
+
+def plot_valid_taps(ax, sizes, rates, fractions: np.ndarray) -> None:
+    """Share of a 3x3 kernel's taps inside the feature map, against the rate, one line per map size."""
+    for size, row in zip(sizes, fractions):
+        ax.plot(rates, row, "o-", label=f"{size} x {size} feature map")
+    ax.axhline(1 / 9, color="0.5", linestyle=":", label="1 of 9 taps: the filter is 1x1")
+    ax.set(xlabel="dilation rate", ylabel="valid taps / 9 (average over positions)", ylim=(0, 1.05),
+           title="Large rates on small maps read mostly padding")
+    ax.legend(fontsize="small")
+
+
+def class_colormap(num_classes: int) -> ListedColormap:
+    return ListedColormap(CLASS_COLORS[:num_classes])
+
+
+def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> None:
+    """Rows of (image, ground truth, one column per model's prediction); ``axes`` is ``[rows, 2 + models]``."""
+    cmap = class_colormap(len(class_names))
+    for row, (image, mask) in enumerate(zip(images, masks)):
+        cells = [("image", None), ("ground truth", mask)] + [(name, pred[row]) for name, pred in predictions.items()]
+        for col, (title, labels) in enumerate(cells):
+            ax = axes[row, col]
+            if labels is None:
+                ax.imshow(np.asarray(image).transpose(1, 2, 0))
+            else:
+                ax.imshow(np.asarray(labels), cmap=cmap, vmin=-0.5, vmax=len(class_names) - 0.5,
+                          interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+            if row == 0:
+                ax.set_title(title.replace(" ", "\n", 1), fontsize="small")
+    handles = [Rectangle((0, 0), 1, 1, color=CLASS_COLORS[i], label=name) for i, name in enumerate(class_names)]
+    axes[0, 0].figure.legend(handles=handles, loc="outside lower center", ncol=len(class_names), fontsize="small")
+
+
+def plot_miou_curves(ax, runs: dict, colors=None) -> None:
+    """Validation mIoU against training steps, one line per run (``runs``: name -> SegmentationRun)."""
+    for index, (name, run) in enumerate(runs.items()):
+        color = (colors or {}).get(name, OKABE_ITO[index % len(OKABE_ITO)])
+        ax.plot(run.eval_steps, run.val_miou, "o-", color=color, label=f"{name} (final {run.final_miou:.3f})")
+    ax.set(xlabel="fine-tuning step", ylabel="validation mIoU", title="Segmentation with few labels")
+    ax.legend(fontsize="small")
