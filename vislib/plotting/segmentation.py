@@ -1,0 +1,204 @@
+"""Pictures for semantic segmentation: label maps, encoder/decoder feature maps, pyramid-pooling grids,
+confusion matrices and model comparisons. Every function draws onto the axes it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+
+from vislib.plotting.figures import axes_list
+from vislib.plotting.style import OKABE_ITO
+
+#: Background dark grey, then the classes in the Okabe-Ito palette (readable for colour-blind viewers).
+LABEL_COLORS = ("#3a3a3a", OKABE_ITO[1], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[6], OKABE_ITO[3],
+                OKABE_ITO[0])
+
+
+def label_colormap(num_classes: int) -> ListedColormap:
+    """A colormap with one fixed colour per class (class 0, the background, dark grey)."""
+    if not 1 <= num_classes <= len(LABEL_COLORS):
+        raise ValueError(f"num_classes must be in 1..{len(LABEL_COLORS)}, got {num_classes}")
+    return ListedColormap(LABEL_COLORS[:num_classes])
+
+
+def _numpy(value):
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def _image(image):
+    """``[3, H, W]`` (torch layout) or ``[H, W, 3]`` -> ``[H, W, 3]`` for imshow."""
+    image = _numpy(image)
+    if image.ndim == 3 and image.shape[0] == 3 and image.shape[-1] != 3:
+        image = image.transpose(1, 2, 0)
+    return np.clip(image, 0, 1) if image.dtype.kind == "f" else image
+
+
+def _bare(ax, title=None):
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def plot_label_map(ax, labels, num_classes: int, title: str | None = None) -> None:
+    """A label map ``[H, W]`` with one colour per class (pixels drawn as squares, no smoothing)."""
+    ax.imshow(_numpy(labels), cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
+              interpolation="nearest")
+    _bare(ax, title)
+
+
+def class_legend(ax, class_names: Sequence[str], **kwargs) -> None:
+    """A legend of the class colours (``class_names`` includes the background, label 0)."""
+    handles = [Patch(color=LABEL_COLORS[k], label=name) for k, name in enumerate(class_names)]
+    ax.legend(handles=handles, **{"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "frameon": False, **kwargs})
+
+
+def plot_stage_maps(axes, stages: Sequence[tuple[str, object]], num_classes: int | None = None,
+                    value_range: tuple[float, float] | None = None, annotate: bool = False) -> None:
+    """One panel per stage of a network, all drawn at the same display size so resolution shows.
+
+    ``stages`` holds ``(name, map)`` pairs: an image ``[3, H, W]`` (the input), a single feature map
+    ``[h, w]`` (say, the strongest channel) or a label map (``num_classes`` given, name containing
+    "scores"). The title gives the shape to read off. Pixels are drawn as squares: an 8 x 8 map looks blocky.
+    ``value_range`` puts every feature map on one colour scale; ``annotate`` writes each value into its square
+    (for small worked examples).
+    """
+    axes = axes_list(axes)
+    if len(axes) < len(stages):
+        raise ValueError(f"need {len(stages)} axes, got {len(axes)}")
+    for ax, (name, value, shape) in zip(axes, stages):
+        value = _numpy(value)
+        if value.ndim == 3:
+            ax.imshow(_image(value), interpolation="nearest")
+        elif num_classes is not None and "scores" in name:
+            ax.imshow(value, cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
+                      interpolation="nearest")
+        else:
+            low, high = value_range if value_range is not None else (None, None)
+            ax.imshow(value, cmap="magma", vmin=low, vmax=high, interpolation="nearest")
+            if annotate:
+                top = high if high is not None else float(value.max())
+                for (row, column), number in np.ndenumerate(value):
+                    ax.text(column, row, f"{number:g}", ha="center", va="center", fontsize=11,
+                            color="black" if number > 0.6 * top else "white")
+        _bare(ax, f"{name}\n{' x '.join(str(s) for s in shape)}")
+    for ax in axes[len(stages):]:
+        ax.set_visible(False)
+
+
+def plot_prediction_grid(axes, images, truths, predictions: Mapping[str, object], num_classes: int) -> None:
+    """Rows = images; columns = the image, its true mask, then each model's predicted mask.
+
+    ``axes`` is a 2-D array ``[len(images), 2 + len(predictions)]``; ``predictions`` maps a model's name to
+    its label maps ``[N, H, W]`` (row ``i`` shows map ``i``).
+    """
+    axes = np.asarray(axes, dtype=object).reshape(len(images), 2 + len(predictions))
+    for row, (image, truth) in enumerate(zip(images, truths)):
+        _bare(axes[row, 0], "image" if row == 0 else None)
+        axes[row, 0].imshow(_image(image), interpolation="nearest")
+        plot_label_map(axes[row, 1], truth, num_classes, "truth" if row == 0 else None)
+        for column, (name, predicted) in enumerate(predictions.items(), start=2):
+            plot_label_map(axes[row, column], predicted[row], num_classes, name if row == 0 else None)
+
+
+def plot_pyramid_bins(axes, image, bins: Sequence[int], pooled: Sequence[object] | None = None) -> None:
+    """What each pyramid-pooling branch sees: the image cut into a ``b x b`` grid of regions per bin count.
+
+    With ``pooled`` (one ``[b, b]`` map per bin, say one channel of each branch's output), a second row
+    shows the branch's output: one value per region, the context every position in that region receives.
+    ``axes`` has ``len(bins)`` columns and one row (two with ``pooled``).
+    """
+    axes = np.asarray(axes, dtype=object).reshape(-1, len(bins))
+    picture = _image(image)
+    height, width = picture.shape[:2]
+    for column, b in enumerate(bins):
+        ax = axes[0, column]
+        ax.imshow(picture, interpolation="nearest")
+        for k in range(1, b):
+            ax.axhline(k * height / b - 0.5, color="white", lw=2)
+            ax.axvline(k * width / b - 0.5, color="white", lw=2)
+        _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}: {b * b} region{'s' if b > 1 else ''}")
+        if pooled is not None and axes.shape[0] > 1:
+            values = _numpy(pooled[column])
+            top = max(float(_numpy(p).max()) for p in pooled) or 1.0   # one colour scale for all branches
+            axes[1, column].imshow(values, cmap="magma", vmin=0, vmax=top, interpolation="nearest",
+                                   extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+            _bare(axes[1, column], f"branch output ({b} x {b}), most active channel")
+
+
+def plot_confusion_matrix(ax, confusion, class_names: Sequence[str], title: str | None = None) -> None:
+    """Row-normalized confusion matrix (rows = true class, columns = predicted), with the pixel counts."""
+    counts = _numpy(confusion).astype(np.int64)
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros(counts.shape, dtype=float), where=rows > 0)
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    k = len(class_names)
+    for t in range(k):
+        for p in range(k):
+            colour = "white" if share[t, p] > 0.6 else "black"
+            ax.text(p, t, f"{share[t, p]:.2f}\n({counts[t, p]:,})", ha="center", va="center", fontsize=8,
+                    color=colour)
+    ax.set_xticks(range(k), class_names, rotation=30, ha="right")
+    ax.set_yticks(range(k), class_names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, label="share of the true class's pixels", shrink=0.85)
+    if title:
+        ax.set_title(title)
+
+
+def plot_model_comparison(axes, names: Sequence[str], miou: Sequence[float], trimap_miou: Sequence[float],
+                          boundary_f: Sequence[float], seconds: Sequence[float], parameters: Sequence[int]) -> None:
+    """Three panels: mIoU and trimap mIoU per model; boundary F-score per model; mIoU against training
+    time, each point labelled with the model's parameter count."""
+    ax_iou, ax_f, ax_cost = axes_list(axes)[:3]
+    x = np.arange(len(names))
+    ax_iou.bar(x - 0.2, miou, width=0.4, label="mIoU (all pixels)", color=OKABE_ITO[0])
+    ax_iou.bar(x + 0.2, trimap_miou, width=0.4, label="mIoU near boundaries", color=OKABE_ITO[1])
+    ax_iou.set_xticks(x, names, rotation=30, ha="right")
+    ax_iou.set_ylabel("mean IoU")
+    ax_iou.set_ylim(0, 1)
+    ax_iou.legend(loc="upper left", fontsize=9)
+    ax_iou.set_title("region quality")
+    ax_f.bar(x, boundary_f, color=OKABE_ITO[2])
+    ax_f.set_xticks(x, names, rotation=30, ha="right")
+    ax_f.set_ylabel("boundary F-score")
+    ax_f.set_ylim(0, 1)
+    ax_f.set_title("boundary quality")
+    for k, name in enumerate(names):
+        ax_cost.scatter(seconds[k], miou[k], s=60, color=OKABE_ITO[k % len(OKABE_ITO)], zorder=3)
+        ax_cost.annotate(f"{name}\n{parameters[k] / 1000:.0f}k params", (seconds[k], miou[k]),
+                         textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax_cost.set_xlabel("training time (s)")
+    ax_cost.set_ylabel("mean IoU")
+    ax_cost.set_title("cost")
+    ax_cost.margins(x=0.35, y=0.25)
+
+
+def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = None, alpha: float = 0.65) -> None:
+    """An image (dimmed) with boolean masks ``[H, W]`` painted over it, one colour each, and a legend.
+
+    ``masks`` maps a legend label to a mask; later masks paint over earlier ones.
+    """
+    picture = _image(image).astype(float)
+    picture = picture / 255.0 if picture.max() > 1.0 else picture
+    canvas = 0.35 + 0.4 * picture.mean(axis=2, keepdims=True).repeat(3, axis=2)  # grey, dimmed
+    colours = (OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[2])
+    handles = []
+    for k, (label, mask) in enumerate(masks.items()):
+        mask = _numpy(mask).astype(bool)
+        rgb = np.array([int(colours[k % len(colours)][i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        canvas[mask] = (1 - alpha) * canvas[mask] + alpha * rgb
+        handles.append(Patch(color=rgb, label=label))
+    ax.imshow(np.clip(canvas, 0, 1), interpolation="nearest")
+    _bare(ax, title)
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False, fontsize=8,
+                  ncol=len(handles))
