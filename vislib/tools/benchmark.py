@@ -347,7 +347,7 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
         lines.append("")
     if widgets:
         lines += [
-            "### Widget updates (state + draw + PNG render, random control changes)",
+            "### Widget updates (state + draw + image encoding, random control changes)",
             "",
             "| widget | changes | median (ms) | p95 (ms) | goal median / p95 (ms) | state only, median (ms) | meets goal |",
             "|---|---:|---:|---:|---:|---:|:---:|",
@@ -395,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-widgets", action="store_true")
     parser.add_argument("--skip-measurements", action="store_true")
+    parser.add_argument("--only", default="", help="run only the notebooks, widgets and measurements whose name contains this")
     parser.add_argument("--output", type=Path, default=BENCHMARKS_FILE)
     arguments = parser.parse_args(argv)
 
@@ -405,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
 
     widgets = {}
     if not arguments.skip_widgets:
-        for entry in WIDGETS:
+        for entry in [w for w in WIDGETS if arguments.only in w.name]:
             widget = load_factory(entry.factory)()
             result = time_widget(widget, changes=arguments.changes)
             widgets[entry.name] = {**result, "goal_median_ms": entry.median_ms, "goal_p95_ms": entry.p95_ms}
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
 
     notebooks = {}
     if not arguments.skip_notebooks:
-        for entry in NOTEBOOKS:
+        for entry in [n for n in NOTEBOOKS if arguments.only in n.path]:
             result = run_notebook(REPOSITORY / entry.path)
             goal = entry.quick_seconds if profile == "quick" else entry.full_seconds
             notebooks[entry.path] = {**result, "goal_s": goal}
@@ -421,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
 
     measurements = {}
     if not arguments.skip_measurements:
-        for entry in MEASUREMENTS:
+        for entry in [m for m in MEASUREMENTS if arguments.only in m.name]:
             measurements[entry.name] = load_factory(entry.function)()
             print(f"measured {entry.name}: {measurements[entry.name]}")
 
