@@ -248,6 +248,20 @@ def time_widget(widget: Interactive, changes: int = 50, seed: int = 0) -> dict[s
     }
 
 
+def time_widget_in_fresh_process(factory: str, changes: int) -> dict[str, float]:
+    """:func:`time_widget` on ``factory()`` in a new Python process, as a fresh notebook kernel would run it.
+
+    Isolating each widget keeps one widget's set-up (say, training a model, after which torch's worker
+    threads linger) from slowing the next one's measurement.
+    """
+    import subprocess
+
+    code = (f"import json; from vislib.tools.benchmark import load_factory, time_widget; "
+            f"print(json.dumps(time_widget(load_factory({factory!r})(), changes={int(changes)})))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def load_factory(spec: str) -> Callable[[], Interactive]:
     module, _, function = spec.partition(":")
     return getattr(importlib.import_module(module), function)
@@ -407,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     widgets = {}
     if not arguments.skip_widgets:
         for entry in [w for w in WIDGETS if arguments.only in w.name]:
-            widget = load_factory(entry.factory)()
-            result = time_widget(widget, changes=arguments.changes)
+            result = time_widget_in_fresh_process(entry.factory, arguments.changes)
             widgets[entry.name] = {**result, "goal_median_ms": entry.median_ms, "goal_p95_ms": entry.p95_ms}
             print(f"widget {entry.name}: median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms")
 
