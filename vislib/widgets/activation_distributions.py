@@ -26,4 +26,4 @@ def activation_distribution_widget(plain: ActivationHistory, batchnorm: Activati
     state = partial(activation_distribution_state, plain, batchnorm)
     every_background = [{"layer": i, "stage": s} for i in range(len(plain.layer_names)) for s in STAGES]
     return Interactive(state, ActivationDistributionView(), controls, nrows=2, ncols=2, figsize=(11, 6.5),
-                       warm_up=every_background)
+                       warm_up=every_background, image_format="jpeg")
