@@ -35,18 +35,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vislib._checks import check_int, check_type
-from vislib.metrics.segmentation import SegmentationScores, confusion_matrix
+from vislib.metrics.segmentation import SegmentationScores, _as_label_tensor, confusion_matrix
 
 __all__ = ["BoundaryScore", "boundary_band", "boundary_f_score", "boundary_map", "dilate", "trimap_scores"]
 
 
 def _labels(name: str, value) -> Tensor:
-    if isinstance(value, np.ndarray):
-        value = torch.from_numpy(value)
-    check_type(name, value, Tensor, "a torch.Tensor (or numpy array) of integer class labels [H, W] or [N, H, W]")
-    if value.is_floating_point() or value.is_complex():
-        raise TypeError(f"{name} must hold integer class labels, got dtype {value.dtype}; for scores "
-                        "[N, C, H, W] pass scores.argmax(dim=1)")
+    value = _as_label_tensor(name, value)
     if value.ndim not in (2, 3):
         raise ValueError(f"{name} must be a label map [H, W] or a batch of them [N, H, W], got shape "
                          f"{list(value.shape)}")
