@@ -5,7 +5,8 @@ executes each registered notebook in a fresh kernel (recording wall time and
 the kernel's peak resident memory, plus peak GPU memory on a GPU), times each
 registered widget's update path over many random control changes (median
 and 95th percentile), and writes the figures into ``BENCHMARKS.md`` under a
-section for this profile and device, replacing that section only.
+section for this profile and device: the rows it measured replace their old
+rows, the others stay (so ``--only`` updates a few rows).
 
 Usage (from the repository root)::
 
@@ -316,12 +317,14 @@ import json as _json, resource as _resource, sys as _sys
 _measurement = {{"peak_rss_mib": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024}}
 if "torch" in _sys.modules and _sys.modules["torch"].cuda.is_available():
     _measurement["peak_gpu_mib"] = _sys.modules["torch"].cuda.max_memory_allocated() / 2**20
+if isinstance(globals().get("RESULTS"), dict):   # the headline numbers the notebook reports, if it names them
+    _measurement["results"] = {{str(k): (v if isinstance(v, (int, float, str)) else str(v)) for k, v in RESULTS.items()}}
 print("{MEASURE_MARK}", _json.dumps(_measurement))
 """
 
 
 def run_notebook(path: Path, timeout: int = 1200) -> dict[str, float]:
-    """Execute a notebook in a fresh kernel; return wall time and peak memory."""
+    """Execute a notebook in a fresh kernel; return wall time, peak memory and the notebook's ``RESULTS``."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -404,6 +407,15 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
             ok = "yes" if result["wall_s"] <= goal else "**no**"
             lines.append(f"| `{name}` | {result['wall_s']:.1f} | {goal:.0f} | {result['peak_rss_mib']:.0f} | {gpu} | {ok} |")
         lines.append("")
+    reported = {name: result["results"] for name, result in notebooks.items() if result.get("results")}
+    if reported:
+        lines += ["### Results the notebooks reported (their `RESULTS` cell)", "", "| notebook | result | value |",
+                  "|---|---|---:|"]
+        for name, results in reported.items():
+            for what, value in results.items():
+                shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+                lines.append(f"| `{name}` | {what} | {shown} |")
+        lines.append("")
     if widgets:
         lines += [
             "### Widget updates (state + draw + image encoding, random control changes)",
@@ -431,20 +443,91 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
 
 HEADER = """# Benchmarks
 
-Written by `make benchmark` (`python -m vislib.tools.benchmark`); each section
-is replaced by the next run with the same profile on the same kind of device.
+Written by `make benchmark` (`python -m vislib.tools.benchmark`); one section per
+profile and kind of device. A run replaces the rows it measured and keeps the others.
 Goals come from the issues; a "no" is a regression to fix, not to hide.
 """
 
 
+EARLIER_RUNS = "Rows not measured again by that run come from earlier runs: "
+
+
+def _split_section(section: str) -> tuple[list[str], dict[str, tuple[list[str], list[str]]]]:
+    """A section's opening lines, and per ``###`` table its heading lines and its rows (in order)."""
+    opening, tables, current = [], {}, None
+    for line in section.splitlines():
+        if line.startswith("<!-- END"):
+            break
+        if line.startswith("### "):
+            current = line
+            tables[current] = ([line], [])
+        elif current is None:
+            opening.append(line)
+        elif line.startswith("| ") and len(tables[current][0]) >= 4:  # after the heading, blank, header, rule
+            tables[current][1].append(line)
+        elif line.strip():
+            tables[current][0].append(line)
+        elif len(tables[current][0]) < 2:
+            tables[current][0].append(line)
+    return opening, tables
+
+
+def _row_subject(row: str) -> str:
+    return row.split("|")[1].strip()
+
+
+def merge_rows(old: str, new: str) -> str:
+    """``new``, plus the rows of ``old`` whose subject (first cell: notebook, widget, measurement) ``new`` did not
+    measure again. A partial run (``--only``) thus updates its own rows and keeps the others."""
+    old_opening, old_tables = _split_section(old)
+    new_opening, new_tables = _split_section(new)
+    kept_from_old = False
+    merged = dict(new_tables)
+    for title, (heading, rows) in old_tables.items():
+        new_heading, new_rows = new_tables.get(title, (heading, []))
+        fresh: dict[str, list[str]] = {}
+        for row in new_rows:
+            fresh.setdefault(_row_subject(row), []).append(row)
+        combined = []
+        for row in rows:  # the old order, each re-measured subject's rows in place of its old ones
+            subject = _row_subject(row)
+            if subject not in fresh:
+                combined.append(row)
+                kept_from_old = True
+            elif fresh[subject]:
+                combined += fresh[subject]
+                fresh[subject] = []
+        merged[title] = (new_heading, combined + [row for rows_ in fresh.values() for row in rows_])
+    lines = list(new_opening)
+    if kept_from_old:
+        earlier = []
+        for line in old_opening:
+            if line.startswith("Measured "):
+                earlier.append(line.removeprefix("Measured ").rstrip("."))
+            elif line.startswith(EARLIER_RUNS):
+                earlier.extend(line.removeprefix(EARLIER_RUNS).rstrip(".").split(" and "))
+        this_run = [line.removeprefix("Measured ").rstrip(".") for line in new_opening if line.startswith("Measured ")]
+        earlier = [run for run in earlier if run not in this_run]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        lines += [EARLIER_RUNS + " and ".join(dict.fromkeys(earlier)) + ".", ""]
+    for heading, rows in merged.values():
+        lines += heading[:4] + rows + [""]
+    key = re.match(r"<!-- BEGIN (\S+) -->", new).group(1)
+    return "\n".join(lines + [f"<!-- END {key} -->"])
+
+
 def merge_section(document: str, section: str) -> str:
-    """Replace the section with the same key in ``document`` (or append it)."""
+    """Put ``section`` into ``document`` in place of the section with the same key, keeping the rows of the old
+    section that ``section`` did not measure again (see :func:`merge_rows`), or append it."""
     key = re.match(r"<!-- BEGIN (\S+) -->", section).group(1)
     pattern = re.compile(rf"<!-- BEGIN {re.escape(key)} -->.*?<!-- END {re.escape(key)} -->", re.S)
     if not document.strip():
         document = HEADER
-    if pattern.search(document):
-        return pattern.sub(lambda _: section, document)
+    found = pattern.search(document)
+    if found:
+        merged = merge_rows(found.group(0), section)
+        return document[: found.start()] + merged + document[found.end():]
     return document.rstrip("\n") + "\n\n" + section + "\n"
 
 
