@@ -118,3 +118,11 @@ def test_reported_results_get_their_own_table():
     assert "| `n.ipynb` | mIoU | 0.739 |" in section
     assert "| `n.ipynb` | training seconds | 12 |" in section
     assert "`m.ipynb` |" not in section.split("### Results")[1]
+
+
+def test_the_load_around_a_run_is_stated():
+    machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
+    quiet = benchmark.render_section("full", {**machine, "load_start": 0.4, "load_end": 1.9}, {}, {})
+    busy = benchmark.render_section("full", {**machine, "load_start": 1.0, "load_end": 6.5}, {}, {})
+    assert "load average 0.4 at the start, 1.9 at the end." in quiet and "shared" not in quiet
+    assert "load average 1.0 at the start, 6.5 at the end (**shared machine: the times are inflated**)" in busy

@@ -384,6 +384,15 @@ def _format(value: float | str, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def _load_note(machine: dict) -> str:
+    """The load average around the run: above the number of cores, other work shared the machine."""
+    if "load_start" not in machine:
+        return ""
+    busy = max(float(machine["load_start"]), float(machine["load_end"])) > 1.25 * int(machine["cores"])
+    return (f"; load average {float(machine['load_start']):.1f} at the start, {float(machine['load_end']):.1f} at "
+            f"the end" + (" (**shared machine: the times are inflated**)" if busy else ""))
+
+
 def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, measurements: dict | None = None) -> str:
     key = f"{profile}-{machine['key']}"
     lines = [
@@ -392,7 +401,7 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
         "",
         f"Measured {dt.date.today().isoformat()} on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['memory']} RAM, device {machine['device']}; Python {machine['python']}, "
-        f"torch {machine['torch']}.",
+        f"torch {machine['torch']}{_load_note(machine)}.",
         "",
     ]
     if notebooks:
@@ -545,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     profile = runtime.profile().name
     machine = machine_description()
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     print(f"profile {profile}, device {machine['device']}")
 
     widgets = {}
@@ -570,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measured {entry.name}: {measurements[entry.name]}")
 
     document = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else ""
+    if load_start is not None:
+        machine = {**machine, "load_start": load_start, "load_end": os.getloadavg()[0]}
     section = render_section(profile, machine, notebooks, widgets, measurements)
     arguments.output.write_text(merge_section(document, section), encoding="utf-8")
     print(f"wrote {arguments.output}")
