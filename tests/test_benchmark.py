@@ -115,7 +115,7 @@ def test_reported_results_get_their_own_table():
                              "results": {"mIoU": 0.7391, "training seconds": 12}},
                  "m.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90}}
     section = benchmark.render_section("full", machine, notebooks, {})
-    assert "| `n.ipynb` | mIoU | 0.739 |" in section
+    assert "| `n.ipynb` | mIoU | 0.7391 |" in section
     assert "| `n.ipynb` | training seconds | 12 |" in section
     assert "`m.ipynb` |" not in section.split("### Results")[1]
 

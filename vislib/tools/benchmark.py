@@ -423,7 +423,7 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
                   "|---|---|---:|"]
         for name, results in reported.items():
             for what, value in results.items():
-                shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+                shown = f"{value:.4g}" if isinstance(value, float) else str(value)
                 lines.append(f"| `{name}` | {what} | {shown} |")
         lines.append("")
     if widgets:
