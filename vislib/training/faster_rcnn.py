@@ -1,0 +1,281 @@
+"""Training and running torchvision's Faster R-CNN (:func:`vislib.models.faster_rcnn.small_faster_rcnn`).
+
+:func:`train_faster_rcnn` follows :func:`vislib.training.detection.train_detector`:
+the data set is rendered once, each epoch visits it in a new order drawn from
+``seed``, each image is shown in one of the 8 symmetries of the square
+(:func:`~vislib.training.detection.symmetry`), and ``on_epoch(epoch, model, run)``
+is called after every epoch (the place for
+:class:`vislib.plotting.monitor.TrainingMonitor`), its time measured apart.
+
+In training mode torchvision's ``FasterRCNN`` returns its four losses:
+
+* ``loss_objectness``: the RPN's binary cross-entropy, object or not, on 256 sampled anchors per image;
+* ``loss_rpn_box_reg``: the RPN's smooth-L1 box deltas for the positive anchors;
+* ``loss_classifier``: the detector head's cross-entropy over the classes and the background;
+* ``loss_box_reg``: the head's smooth-L1 per-class box deltas for the positive proposals.
+
+The optimized loss is their sum. :func:`predict` returns detections as plain
+dicts and :func:`to_coco_results` (the same as the YOLO notebook's) writes them
+for :func:`vislib.metrics.coco.coco_evaluate`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
+from vislib.progress import progress
+from vislib.training.detection import symmetry, to_coco_results
+
+__all__ = ["LOSS_PARTS", "FasterRCNNTrainingRun", "predict", "to_coco_results", "train_faster_rcnn"]
+
+LOSS_PARTS = ("loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg")
+"""torchvision's names for the four losses: RPN objectness, RPN boxes, head classes, head boxes."""
+
+LR_SCHEDULES = ("cosine", "constant")
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class FasterRCNNTrainingRun:
+    """What :func:`train_faster_rcnn` measured.
+
+    ``epoch_seconds`` is the time of each epoch's training steps alone;
+    ``on_epoch_seconds`` the time spent in the ``on_epoch`` callback after it.
+    """
+
+    losses: list[float] = field(default_factory=list)  # total loss per step
+    loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+    epoch_losses: list[float] = field(default_factory=list)  # mean total loss per epoch
+    epoch_seconds: list[float] = field(default_factory=list)
+    on_epoch_seconds: list[float] = field(default_factory=list)
+    prepare_seconds: float = 0.0
+    num_images: int = 0
+    diverged: bool = False
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.epoch_losses)
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput: images per second of training steps (callbacks and preparation excluded)."""
+        seconds = sum(self.epoch_seconds)
+        return self.num_images * self.epochs / seconds if seconds > 0 else math.nan
+
+    def epoch_loss_parts(self) -> dict[str, list[float]]:
+        """Each loss part's mean per epoch."""
+        steps_per_epoch = self.steps // max(self.epochs, 1)
+        means = {}
+        for key, values in self.loss_parts.items():
+            means[key] = [sum(values[e * steps_per_epoch:(e + 1) * steps_per_epoch]) / max(steps_per_epoch, 1)
+                          for e in range(self.epochs)]
+        return means
+
+
+def _check_model(model) -> int:
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    for part in ("transform", "backbone", "rpn", "roi_heads"):
+        if not hasattr(model, part):
+            raise TypeError(f"model must be a torchvision FasterRCNN (it has no {part!r})")
+    return getattr(model, "image_size", None)
+
+
+def _check_dataset(dataset, image_size) -> None:
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"dataset must be a sequence of (image, target) pairs, got {type(dataset).__name__}")
+    if len(dataset) == 0:
+        raise ValueError("dataset must not be empty")
+    image, target = dataset[0]
+    if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
+        shape = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise ValueError(f"dataset images must be [3, H, W] tensors, got {shape}")
+    if image_size is not None and tuple(image.shape[1:]) != (image_size, image_size):
+        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), "
+                         f"got {list(image.shape)}")
+    if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
+        raise ValueError("dataset targets must be dicts with 'boxes' and 'labels'")
+
+
+def _device_of(model: nn.Module, device) -> torch.device:
+    return torch.device(device) if device is not None else next(model.parameters()).device
+
+
+def train_faster_rcnn(
+    model: nn.Module,
+    dataset,
+    *,
+    epochs: int,
+    batch_size: int = 4,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    device=None,
+    on_epoch=None,
+    show_progress: bool = False,
+    augment: bool = True,
+    lr_schedule: str = "cosine",
+    warmup_steps: int = 20,
+    optimizer: str = "adam",
+) -> FasterRCNNTrainingRun:
+    """Train a torchvision ``FasterRCNN`` with Adam (or SGD) on ``dataset`` for ``epochs`` passes.
+
+    Each step sums the model's four losses (:data:`LOSS_PARTS`). ``on_epoch(epoch, model, run)``
+    is called after each epoch (``epoch`` from 1); the model is put back in training mode
+    afterwards. Training stops early, marked ``diverged``, if the loss stops being finite. The
+    model is returned in evaluation mode.
+
+    Args:
+        model: from :func:`vislib.models.faster_rcnn.small_faster_rcnn` (any torchvision ``FasterRCNN``).
+        dataset: ``(image, target)`` pairs as :class:`~vislib.data.shapes.ShapesDataset` gives them;
+            images without objects are skipped (a torchvision Faster R-CNN accepts them, but they
+            teach little here).
+        epochs, batch_size (int), lr, weight_decay (float), seed (int). The defaults suit
+            :func:`~vislib.models.faster_rcnn.small_faster_rcnn` on 128 px shapes: small batches (more
+            steps for the same images) train its detector head faster than large ones, at the same
+            images per second on a CPU.
+        device: where to train; default, the model's device.
+        on_epoch: optional callable ``(epoch, model, run)``.
+        show_progress (bool): a progress bar over epochs.
+        augment (bool): each image in one of the 8 symmetries of the square, drawn at random each time.
+        lr_schedule (str): ``"cosine"`` lowers the rate from ``lr`` to 0 along half a cosine, step by
+            step; ``"constant"`` keeps it. Either way the first ``warmup_steps`` rise linearly to ``lr``
+            (the RPN's early, random proposals make the first steps noisy).
+        warmup_steps (int): steps of linear warm-up (0 for none).
+        optimizer (str): ``"adam"``, or ``"sgd"`` with momentum 0.9 (torchvision's reference recipe, which
+            wants a much larger ``lr``, such as 0.02).
+    """
+    image_size = _check_model(model)
+    _check_dataset(dataset, image_size)
+    epochs = check_int("epochs", epochs, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    lr = check_number("lr", lr, min_value=0.0)
+    weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
+    seed = check_int("seed", seed, min_value=0)
+    check_type("augment", augment, bool, "True or False")
+    check_type("show_progress", show_progress, bool, "True or False")
+    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+    warmup_steps = check_int("warmup_steps", warmup_steps, min_value=0)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    if on_epoch is not None:
+        check_callable("on_epoch", on_epoch)
+    device = _device_of(model, device)
+
+    run = FasterRCNNTrainingRun()
+    start = time.perf_counter()
+    samples = []
+    for i in range(len(dataset)):
+        image, target = dataset[i]
+        if len(target["boxes"]):
+            samples.append((image.to(device), target["boxes"].float().to(device), target["labels"].to(device)))
+    if not samples:
+        raise ValueError("dataset has no image with an object to train on")
+    run.num_images = len(samples)
+    run.prepare_seconds = time.perf_counter() - start
+
+    model.to(device)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "adam":
+        optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    else:
+        optimizer = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    total_steps = epochs * math.ceil(len(samples) / batch_size)
+
+    def factor(step: int) -> float:
+        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
+        if lr_schedule == "cosine":
+            return warm * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+        return warm
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(samples), generator=generator).tolist()
+        epoch_losses = []
+        for first in range(0, len(order), batch_size):
+            batch = order[first:first + batch_size]
+            transforms = (torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment
+                          else [0] * len(batch))
+            images, targets = [], []
+            for index, transform in zip(batch, transforms):
+                image, boxes, labels = samples[index]
+                image, boxes = symmetry(image, boxes, transform)
+                images.append(image)
+                targets.append({"boxes": boxes, "labels": labels})
+            parts = model(images, targets)
+            total = sum(parts[key] for key in LOSS_PARTS)
+            value = total.item()
+            if not math.isfinite(value):
+                run.diverged = True
+                break
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            scheduler.step()
+            run.losses.append(value)
+            epoch_losses.append(value)
+            for key in LOSS_PARTS:
+                run.loss_parts[key].append(parts[key].item())
+        run.epoch_seconds.append(time.perf_counter() - start)
+        run.epoch_losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
+        if run.diverged:
+            break
+        if on_epoch is not None:
+            start = time.perf_counter()
+            on_epoch(epoch, model, run)
+            run.on_epoch_seconds.append(time.perf_counter() - start)
+            model.train()
+        else:
+            run.on_epoch_seconds.append(0.0)
+    model.eval()
+    return run
+
+
+@torch.no_grad()
+def predict(model: nn.Module, dataset, *, batch_size: int = 32, device=None) -> list[dict]:
+    """Detections for every image of ``dataset``, in its order (evaluation mode, no gradients).
+
+    Each entry is ``{"boxes": [D, 4] xyxy pixels, "scores": [D], "labels": [D]}`` on the CPU, as
+    torchvision's ``FasterRCNN`` returns it (after its score threshold, per-class NMS and top-100).
+    ``dataset`` may be a data set of ``(image, target)`` pairs or a list of images. The model is left
+    in the mode it was in.
+    """
+    image_size = _check_model(model)
+    if isinstance(dataset, Tensor):
+        dataset = list(dataset)
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"dataset must be a data set or a list of images, got {type(dataset).__name__}")
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    device = _device_of(model, device)
+
+    def image_of(i):
+        item = dataset[i]
+        image = item[0] if isinstance(item, (tuple, list)) else item
+        if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
+            raise ValueError(f"dataset[{i}] must be an image [3, H, W] or an (image, target) pair")
+        if image_size is not None and tuple(image.shape[1:]) != (image_size, image_size):
+            raise ValueError(f"dataset[{i}] is {list(image.shape)}; the model expects [3, {image_size}, {image_size}]")
+        return image
+
+    was_training = model.training
+    model.to(device).eval()
+    predictions = []
+    try:
+        for first in range(0, len(dataset), batch_size):
+            images = [image_of(i).to(device) for i in range(first, min(first + batch_size, len(dataset)))]
+            for output in model(images):
+                predictions.append({key: output[key].cpu() for key in ("boxes", "scores", "labels")})
+    finally:
+        model.train(was_training)
+    return predictions
