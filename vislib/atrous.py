@@ -24,7 +24,6 @@ numpy / torch only.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ from torch import Tensor
 
 from vislib import receptive_field as rf
 from vislib._checks import check_choice, check_int, check_tensor, check_type
+from vislib.runtime import single_thread
 from vislib.receptive_field import Layer
 
 # --------------------------------------------------------------------------------------------------------
@@ -163,24 +163,12 @@ def _ones_stack(layers: tuple[Layer, ...]) -> torch.nn.Sequential:
     return rf.build_stack(list(layers), channels=1, weights="ones")
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run tiny torch ops on one thread: for a 64 x 64 single-channel convolution, waking a second thread
-    costs more than it saves (much more on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @functools.lru_cache(maxsize=1024)
 def cached_gradient_map(layers: tuple[Layer, ...], input_size: int, unit: tuple[int, int]) -> np.ndarray:
     """:func:`~vislib.receptive_field.gradient_map` of a 1-channel all-ones stack (read-only array), cached
     per ``(layers, input_size, unit)``: a few milliseconds the first time (one thread), a dictionary
     look-up afterwards."""
-    with _one_thread():
+    with single_thread():
         gradient = rf.gradient_map(_ones_stack(tuple(layers)), input_size, tuple(unit), image="zeros")
     gradient.setflags(write=False)
     return gradient

@@ -638,12 +638,12 @@ def _dilated_cases():
 def check_dilated_output_size(dilated_output_size: Callable[..., int]) -> int:
     """Check ``dilated_output_size(size, kernel_size, stride, padding, dilation)`` against ``nn.Conv2d``.
     Returns the number of cases checked."""
-    from vislib.atrous import _one_thread  # thousands of tiny convolutions: one thread is fastest
+    from vislib.runtime import single_thread  # thousands of tiny convolutions: one thread is fastest
 
     check_callable("dilated_output_size", dilated_output_size)
     checked = 0
     for size, k, s, p, d in _dilated_cases():
-        with _one_thread():
+        with single_thread():
             expected = dilated_output_size_oracle(size, k, s, p, d)
         got = dilated_output_size(size, k, s, p, d)
         call = f"dilated_output_size({size}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"

@@ -22,13 +22,13 @@ box, with ``aligned=False`` they are shifted by half a cell (right and down).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from vislib._checks import check_choice, check_int, check_number, check_type
+from vislib.runtime import single_thread
 from vislib.ops.roi import (
     RoIAlignGeometry,
     RoIPoolGeometry,
@@ -65,17 +65,6 @@ def block_feature_map(image: np.ndarray, stride: int) -> torch.Tensor:
         raise ValueError(f"the image size {image.shape} must be a multiple of stride {stride}")
     blocks = image.reshape(height // stride, stride, width // stride, stride)
     return torch.from_numpy(blocks.mean(axis=(1, 3))).float()[None, None]
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """One RoI on a tiny map: waking a second thread costs more than it saves (much more on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 @dataclass(frozen=True)
@@ -175,7 +164,7 @@ class RoIAlignExplorer:
         features = self.features[stride]
         feature_size = tuple(features.shape[-2:])
         scale = 1.0 / stride
-        with _one_thread():
+        with single_thread():
             rois = torch.tensor([[0.0, *box]])
             pool_output = roi_pool(features, rois, output_size, scale)[0, 0].numpy()
             align_output = roi_align(features, rois, output_size, scale, sampling_ratio, aligned)[0, 0].numpy()

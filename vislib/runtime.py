@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -94,6 +95,23 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     return seed
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run the enclosed torch ops on one CPU thread, then restore the thread count.
+
+    For tiny ops (one RoI on a small map, a 64 x 64 single-channel convolution) waking a second thread
+    costs more than it saves, and much more on a busy machine: widgets' update paths use this.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def torch_generator(seed: int = DEFAULT_SEED):
