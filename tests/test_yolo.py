@@ -502,3 +502,24 @@ def test_short_training_run_learns_to_detect():
           f"{seconds:.1f} s")
     assert trained > max(0.08, 4 * untrained)
 
+
+
+def test_training_step_helpers_stop_on_a_non_finite_loss_and_average_each_epoch():
+    from vislib.training.detection import LOSS_PARTS, _end_epoch, _take_step
+
+    run, weight = DetectorTrainingRun(), torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([weight], lr=1.0)   # one step takes the weight to 0
+    for value in (1.0, 3.0):
+        total = value * (weight ** 2).sum() / 2
+        assert _take_step(run, total, {key: total for key in LOSS_PARTS}, optimizer)
+    assert run.losses == [1.0, pytest.approx(0.0)] and all(len(v) == 2 for v in run.loss_parts.values())
+    assert _end_epoch(run, 1, torch.nn.Identity(), None, time.perf_counter(), first_step=0)
+    assert run.epoch_losses == [pytest.approx(0.5)] and run.on_epoch_seconds == [0.0]
+
+    before = weight.detach().clone()
+    broken = (weight * float("nan")).sum()
+    assert not _take_step(run, broken, {key: broken for key in LOSS_PARTS}, optimizer)
+    assert run.diverged and run.steps == 2 and torch.equal(weight.detach(), before)
+    assert not _end_epoch(run, 2, torch.nn.Identity(), lambda *a: pytest.fail("no callback after divergence"),
+                          time.perf_counter(), first_step=2)
+    assert len(run.epoch_losses) == 2 and len(run.on_epoch_seconds) == 1

@@ -204,8 +204,8 @@ def train_detector(
     for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
         model.train()
         start = time.perf_counter()
+        first_step = run.steps
         order = torch.randperm(len(images), generator=generator).to(device)
-        epoch_losses = []
         for first in range(0, len(order), batch_size):
             batch = order[first:first + batch_size]
             if augment:
@@ -213,32 +213,53 @@ def train_detector(
             else:
                 batch_images, batch_targets = images[batch], targets[batch]
             parts = loss(model(batch_images), batch_targets)
-            value = parts["total"].item()
-            if not math.isfinite(value):
-                run.diverged = True
+            if not _take_step(run, parts["total"], parts, optimizer, scheduler):
                 break
-            optimizer.zero_grad(set_to_none=True)
-            parts["total"].backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            run.losses.append(value)
-            epoch_losses.append(value)
-            for key in LOSS_PARTS:
-                run.loss_parts[key].append(parts[key].item())
-        run.epoch_seconds.append(time.perf_counter() - start)
-        run.epoch_losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
-        if run.diverged:
+        if not _end_epoch(run, epoch, model, on_epoch, start, first_step):
             break
-        if on_epoch is not None:
-            start = time.perf_counter()
-            on_epoch(epoch, model, run)
-            run.on_epoch_seconds.append(time.perf_counter() - start)
-            model.train()
-        else:
-            run.on_epoch_seconds.append(0.0)
     model.eval()
     return run
+
+
+def _take_step(run, total: Tensor, parts: dict, optimizer, scheduler=None) -> bool:
+    """One optimizer step on the loss ``total``, recorded in ``run`` with its ``parts``.
+
+    Returns False, and marks ``run.diverged``, without stepping if the loss is not finite.
+    """
+    value = total.item()
+    if not math.isfinite(value):
+        run.diverged = True
+        return False
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    run.losses.append(value)
+    for key, values in run.loss_parts.items():
+        values.append(parts[key].item())
+    return True
+
+
+def _end_epoch(run, epoch: int, model: nn.Module, on_epoch, epoch_start: float, first_step: int) -> bool:
+    """Record the epoch's time and mean loss in ``run``, then call ``on_epoch`` (timed separately).
+
+    ``first_step`` is the number of steps ``run`` had when the epoch began. Returns False if training
+    has diverged and must stop. The model is put back in training mode after the callback.
+    """
+    run.epoch_seconds.append(time.perf_counter() - epoch_start)
+    epoch_losses = run.losses[first_step:]
+    run.epoch_losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
+    if run.diverged:
+        return False
+    if on_epoch is None:
+        run.on_epoch_seconds.append(0.0)
+        return True
+    start = time.perf_counter()
+    on_epoch(epoch, model, run)
+    run.on_epoch_seconds.append(time.perf_counter() - start)
+    model.train()
+    return True
 
 
 def _augmented(images: Tensor, annotations: list, batch: list[int], model: nn.Module, generator) -> tuple[Tensor, Tensor]:

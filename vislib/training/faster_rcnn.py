@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
 from vislib.progress import progress
-from vislib.training.detection import symmetry, to_coco_results
+from vislib.training.detection import _end_epoch, _take_step, symmetry, to_coco_results
 
 __all__ = ["LOSS_PARTS", "FasterRCNNTrainingRun", "predict", "to_coco_results", "train_faster_rcnn"]
 
@@ -201,8 +201,8 @@ def train_faster_rcnn(
     for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
         model.train()
         start = time.perf_counter()
+        first_step = len(run.losses)
         order = torch.randperm(len(samples), generator=generator).tolist()
-        epoch_losses = []
         for first in range(0, len(order), batch_size):
             batch = order[first:first + batch_size]
             transforms = (torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment
@@ -215,29 +215,10 @@ def train_faster_rcnn(
                 targets.append({"boxes": boxes, "labels": labels})
             parts = model(images, targets)
             total = sum(parts[key] for key in LOSS_PARTS)
-            value = total.item()
-            if not math.isfinite(value):
-                run.diverged = True
+            if not _take_step(run, total, parts, optimizer, scheduler):
                 break
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
-            scheduler.step()
-            run.losses.append(value)
-            epoch_losses.append(value)
-            for key in LOSS_PARTS:
-                run.loss_parts[key].append(parts[key].item())
-        run.epoch_seconds.append(time.perf_counter() - start)
-        run.epoch_losses.append(sum(epoch_losses) / max(len(epoch_losses), 1))
-        if run.diverged:
+        if not _end_epoch(run, epoch, model, on_epoch, start, first_step):
             break
-        if on_epoch is not None:
-            start = time.perf_counter()
-            on_epoch(epoch, model, run)
-            run.on_epoch_seconds.append(time.perf_counter() - start)
-            model.train()
-        else:
-            run.on_epoch_seconds.append(0.0)
     model.eval()
     return run
 
