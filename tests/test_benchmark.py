@@ -126,3 +126,11 @@ def test_the_load_around_a_run_is_stated():
     busy = benchmark.render_section("full", {**machine, "load_start": 1.0, "load_end": 6.5}, {}, {})
     assert "load average 0.4 at the start, 1.9 at the end." in quiet and "shared" not in quiet
     assert "load average 1.0 at the start, 6.5 at the end (**shared machine: the times are inflated**)" in busy
+
+
+def test_only_selects_by_any_comma_separated_part():
+    paths = [entry.path for entry in benchmark.NOTEBOOKS]
+    assert [p for p in paths if benchmark.is_selected(p, "")] == paths
+    picked = [p for p in paths if benchmark.is_selected(p, "00_start, 07_yolo")]
+    assert picked == ["notebooks/00_start_here.ipynb", "notebooks/07_yolo.ipynb"]
+    assert not any(benchmark.is_selected(p, "no such notebook") for p in paths)

@@ -542,13 +542,21 @@ def merge_section(document: str, section: str) -> str:
     return document.rstrip("\n") + "\n\n" + section + "\n"
 
 
+def is_selected(name: str, only: str) -> bool:
+    """Whether ``--only`` picks ``name``: it contains one of the comma-separated parts (an empty ``only``: all)."""
+    parts = [part.strip() for part in only.split(",") if part.strip()]
+    return not parts or any(part in name for part in parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time the notebooks and widgets; update BENCHMARKS.md.")
     parser.add_argument("--changes", type=int, default=60, help="control changes per widget (default 60)")
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-widgets", action="store_true")
     parser.add_argument("--skip-measurements", action="store_true")
-    parser.add_argument("--only", default="", help="run only the notebooks, widgets and measurements whose name contains this")
+    parser.add_argument("--only", default="",
+                        help="run only the notebooks, widgets and measurements whose name contains this "
+                             "(several, comma-separated: any of them)")
     parser.add_argument("--output", type=Path, default=BENCHMARKS_FILE)
     arguments = parser.parse_args(argv)
 
@@ -560,14 +568,14 @@ def main(argv: list[str] | None = None) -> int:
 
     widgets = {}
     if not arguments.skip_widgets:
-        for entry in [w for w in WIDGETS if arguments.only in w.name]:
+        for entry in [w for w in WIDGETS if is_selected(w.name, arguments.only)]:
             result = time_widget_in_fresh_process(entry.factory, arguments.changes)
             widgets[entry.name] = {**result, "goal_median_ms": entry.median_ms, "goal_p95_ms": entry.p95_ms}
             print(f"widget {entry.name}: median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms")
 
     notebooks = {}
     if not arguments.skip_notebooks:
-        for entry in [n for n in NOTEBOOKS if arguments.only in n.path]:
+        for entry in [n for n in NOTEBOOKS if is_selected(n.path, arguments.only)]:
             goal = entry.quick_seconds if profile == "quick" else entry.full_seconds
             # A cell may take up to twice the notebook's goal before the run gives up (a slow run is still measured).
             result = run_notebook(REPOSITORY / entry.path, timeout=int(max(1200, 2 * goal)))
@@ -576,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
 
     measurements = {}
     if not arguments.skip_measurements:
-        for entry in [m for m in MEASUREMENTS if arguments.only in m.name]:
+        for entry in [m for m in MEASUREMENTS if is_selected(m.name, arguments.only)]:
             measurements[entry.name] = load_factory(entry.function)()
             print(f"measured {entry.name}: {measurements[entry.name]}")
 
