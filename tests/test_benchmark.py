@@ -134,3 +134,13 @@ def test_only_selects_by_any_comma_separated_part():
     picked = [p for p in paths if benchmark.is_selected(p, "00_start, 07_yolo")]
     assert picked == ["notebooks/00_start_here.ipynb", "notebooks/07_yolo.ipynb"]
     assert not any(benchmark.is_selected(p, "no such notebook") for p in paths)
+
+
+def test_merged_rows_follow_the_registry_order_whichever_run_measured_them():
+    machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
+    first, second, third = (entry.path for entry in benchmark.NOTEBOOKS[:3])
+    run = {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90}
+    document = benchmark.merge_section("", benchmark.render_section("full", machine, {third: run, first: run}, {}))
+    updated = benchmark.merge_section(document, benchmark.render_section("full", machine, {second: run}, {}))
+    rows = [line.split("|")[1].strip() for line in updated.splitlines() if line.startswith("| `")]
+    assert rows == [f"`{first}`", f"`{second}`", f"`{third}`"]

@@ -487,9 +487,17 @@ def _row_subject(row: str) -> str:
     return row.split("|")[1].strip()
 
 
+def _registry_rank(subject: str) -> int:
+    """Where a row's subject stands in the registries (notebooks, widgets, measurements); unregistered last."""
+    names = ([f"`{entry.path}`" for entry in NOTEBOOKS] + [entry.name for entry in WIDGETS]
+             + [entry.name for entry in MEASUREMENTS])
+    return names.index(subject) if subject in names else len(names)
+
+
 def merge_rows(old: str, new: str) -> str:
     """``new``, plus the rows of ``old`` whose subject (first cell: notebook, widget, measurement) ``new`` did not
-    measure again. A partial run (``--only``) thus updates its own rows and keeps the others."""
+    measure again. A partial run (``--only``) thus updates its own rows and keeps the others. Rows follow the
+    order of the registries (``NOTEBOOKS``, ``WIDGETS``, ``MEASUREMENTS``), whichever run measured them."""
     old_opening, old_tables = _split_section(old)
     new_opening, new_tables = _split_section(new)
     kept_from_old = False
@@ -508,7 +516,8 @@ def merge_rows(old: str, new: str) -> str:
             elif fresh[subject]:
                 combined += fresh[subject]
                 fresh[subject] = []
-        merged[title] = (new_heading, combined + [row for rows_ in fresh.values() for row in rows_])
+        combined += [row for rows_ in fresh.values() for row in rows_]
+        merged[title] = (new_heading, sorted(combined, key=lambda row: _registry_rank(_row_subject(row))))
     lines = list(new_opening)
     if kept_from_old:
         earlier = []
