@@ -27,8 +27,9 @@ LR_SCHEDULES = ("cosine", "constant")
 
 
 @dataclass
-class DetectorTrainingRun:
-    """What :func:`train_detector` measured.
+class EpochTrainingRun:
+    """What an epoch-based detector training run measured (the record :func:`_take_step` and
+    :func:`_end_epoch` fill in; :class:`DetectorTrainingRun` and the Faster R-CNN run extend it).
 
     ``epoch_seconds`` is the time of each epoch's training steps alone;
     ``on_epoch_seconds`` the time spent in the ``on_epoch`` callback after it
@@ -36,14 +37,12 @@ class DetectorTrainingRun:
     """
 
     losses: list[float] = field(default_factory=list)  # total loss per step
-    loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+    loss_parts: dict[str, list[float]] = field(default_factory=dict)  # per step, one list per named part
     epoch_losses: list[float] = field(default_factory=list)  # mean total loss per epoch
     epoch_seconds: list[float] = field(default_factory=list)
     on_epoch_seconds: list[float] = field(default_factory=list)
-    prepare_seconds: float = 0.0  # rendering the images and encoding the targets, once
+    prepare_seconds: float = 0.0
     num_images: int = 0
-    dropped_objects: int = 0  # objects YOLOv1 cannot represent (their cell was taken)
-    total_objects: int = 0
     diverged: bool = False
 
     @property
@@ -59,6 +58,27 @@ class DetectorTrainingRun:
         """Training throughput: images per second of training steps (callbacks and preparation excluded)."""
         seconds = sum(self.epoch_seconds)
         return self.num_images * self.epochs / seconds if seconds > 0 else math.nan
+
+    def epoch_loss_parts(self) -> dict[str, list[float]]:
+        """Each loss part's mean per epoch."""
+        steps_per_epoch = self.steps // max(self.epochs, 1)
+        means = {}
+        for key, values in self.loss_parts.items():
+            means[key] = [sum(values[e * steps_per_epoch:(e + 1) * steps_per_epoch]) / max(steps_per_epoch, 1)
+                          for e in range(self.epochs)]
+        return means
+
+
+@dataclass
+class DetectorTrainingRun(EpochTrainingRun):
+    """What :func:`train_detector` measured: YOLO's loss parts, and the objects its grid could not hold.
+
+    ``prepare_seconds`` is the time of rendering the images and encoding the targets, once.
+    """
+
+    loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+    dropped_objects: int = 0  # objects YOLOv1 cannot represent (their cell was taken)
+    total_objects: int = 0
 
 
 def _check_dataset(dataset, image_size: int) -> None:

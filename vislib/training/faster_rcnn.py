@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
 from vislib.progress import progress
-from vislib.training.detection import _end_epoch, _take_step, symmetry, to_coco_results
+from vislib.training.detection import EpochTrainingRun, _end_epoch, _take_step, symmetry, to_coco_results
 
 __all__ = ["LOSS_PARTS", "FasterRCNNTrainingRun", "predict", "to_coco_results", "train_faster_rcnn"]
 
@@ -42,44 +42,10 @@ OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
-class FasterRCNNTrainingRun:
-    """What :func:`train_faster_rcnn` measured.
+class FasterRCNNTrainingRun(EpochTrainingRun):
+    """What :func:`train_faster_rcnn` measured, with torchvision's four loss parts per step."""
 
-    ``epoch_seconds`` is the time of each epoch's training steps alone;
-    ``on_epoch_seconds`` the time spent in the ``on_epoch`` callback after it.
-    """
-
-    losses: list[float] = field(default_factory=list)  # total loss per step
     loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
-    epoch_losses: list[float] = field(default_factory=list)  # mean total loss per epoch
-    epoch_seconds: list[float] = field(default_factory=list)
-    on_epoch_seconds: list[float] = field(default_factory=list)
-    prepare_seconds: float = 0.0
-    num_images: int = 0
-    diverged: bool = False
-
-    @property
-    def steps(self) -> int:
-        return len(self.losses)
-
-    @property
-    def epochs(self) -> int:
-        return len(self.epoch_losses)
-
-    @property
-    def images_per_second(self) -> float:
-        """Training throughput: images per second of training steps (callbacks and preparation excluded)."""
-        seconds = sum(self.epoch_seconds)
-        return self.num_images * self.epochs / seconds if seconds > 0 else math.nan
-
-    def epoch_loss_parts(self) -> dict[str, list[float]]:
-        """Each loss part's mean per epoch."""
-        steps_per_epoch = self.steps // max(self.epochs, 1)
-        means = {}
-        for key, values in self.loss_parts.items():
-            means[key] = [sum(values[e * steps_per_epoch:(e + 1) * steps_per_epoch]) / max(steps_per_epoch, 1)
-                          for e in range(self.epochs)]
-        return means
 
 
 def _check_model(model) -> int:
