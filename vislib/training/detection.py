@@ -81,15 +81,20 @@ class DetectorTrainingRun(EpochTrainingRun):
     total_objects: int = 0
 
 
-def _check_dataset(dataset, image_size: int) -> None:
+def _check_dataset(dataset, image_size: int | None) -> None:
+    """Reject a data set that is not ``(image [3, H, W], {"boxes", "labels"})`` pairs (H = W = ``image_size``
+    when it is given)."""
     if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
         raise TypeError(f"dataset must be a sequence of (image, target) pairs, got {type(dataset).__name__}")
     if len(dataset) == 0:
         raise ValueError("dataset must not be empty")
     image, target = dataset[0]
-    if not isinstance(image, Tensor) or tuple(image.shape) != (3, image_size, image_size):
+    if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
         shape = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
-        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), got {shape}")
+        raise ValueError(f"dataset images must be [3, H, W] tensors, got {shape}")
+    if image_size is not None and tuple(image.shape[1:]) != (image_size, image_size):
+        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), "
+                         f"got {list(image.shape)}")
     if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
         raise ValueError("dataset targets must be dicts with 'boxes' and 'labels'")
 

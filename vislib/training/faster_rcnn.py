@@ -30,7 +30,15 @@ from torch import Tensor, nn
 
 from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
 from vislib.progress import progress
-from vislib.training.detection import EpochTrainingRun, _end_epoch, _take_step, symmetry, to_coco_results
+from vislib.training.detection import (
+    EpochTrainingRun,
+    _check_dataset,
+    _device_of,
+    _end_epoch,
+    _take_step,
+    symmetry,
+    to_coco_results,
+)
 
 __all__ = ["LOSS_PARTS", "FasterRCNNTrainingRun", "predict", "to_coco_results", "train_faster_rcnn"]
 
@@ -54,26 +62,6 @@ def _check_model(model) -> int:
         if not hasattr(model, part):
             raise TypeError(f"model must be a torchvision FasterRCNN (it has no {part!r})")
     return getattr(model, "image_size", None)
-
-
-def _check_dataset(dataset, image_size) -> None:
-    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-        raise TypeError(f"dataset must be a sequence of (image, target) pairs, got {type(dataset).__name__}")
-    if len(dataset) == 0:
-        raise ValueError("dataset must not be empty")
-    image, target = dataset[0]
-    if not isinstance(image, Tensor) or image.ndim != 3 or image.shape[0] != 3:
-        shape = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
-        raise ValueError(f"dataset images must be [3, H, W] tensors, got {shape}")
-    if image_size is not None and tuple(image.shape[1:]) != (image_size, image_size):
-        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), "
-                         f"got {list(image.shape)}")
-    if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
-        raise ValueError("dataset targets must be dicts with 'boxes' and 'labels'")
-
-
-def _device_of(model: nn.Module, device) -> torch.device:
-    return torch.device(device) if device is not None else next(model.parameters()).device
 
 
 def train_faster_rcnn(
