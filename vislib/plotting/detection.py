@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO
@@ -15,8 +16,7 @@ def plot_detection_sample(ax, image, target: dict, class_names, *, masks: bool =
     if masks and "masks" in target:
         overlay = np.zeros((*picture.shape[:2], 4))
         for k, mask in enumerate(target["masks"].cpu().numpy().astype(bool)):
-            color = np.array([int(OKABE_ITO[k % 7][i:i + 2], 16) / 255 for i in (1, 3, 5)])
-            overlay[mask] = [*color, 0.45]
+            overlay[mask] = to_rgba(OKABE_ITO[k % 7], 0.45)
         ax.imshow(overlay)
     for k, (box, label) in enumerate(zip(target["boxes"].tolist(), target["labels"].tolist())):
         color = OKABE_ITO[k % 7]

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -212,7 +213,7 @@ def plot_proposals_and_detections(axes, image, proposals, detections, class_name
     boxes = _boxes("proposals['boxes']", proposals["boxes"])[:top]
     scores = np.asarray(proposals["scores"][:top], dtype=float)
     _image_axes(proposal_ax, picture, f"RPN: best {len(boxes)} of {len(proposals['boxes'])} proposals")
-    colors = [(*_rgb(OKABE_ITO[1]), 0.25 + 0.75 * float(score)) for score in scores]
+    colors = [to_rgba(OKABE_ITO[1], 0.25 + 0.75 * float(score)) for score in scores]
     proposal_ax.add_collection(LineCollection(_outlines(boxes), colors=colors, linewidths=1.5))
 
     kept = np.asarray(detections["scores"], dtype=float) >= score_threshold
@@ -252,7 +253,3 @@ def _number(ax, x: float, y: float, k: int) -> None:
     """Region ``k``'s index in a small black label; its outline's colour (``OKABE_ITO[k % 7]``) as the border."""
     ax.text(x, y, str(k), color="white", fontsize="x-small", va="top",
             bbox=dict(facecolor="black", alpha=0.75, edgecolor=OKABE_ITO[k % 7], linewidth=1.5, pad=1))
-
-
-def _rgb(color: str) -> tuple[float, float, float]:
-    return tuple(int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
