@@ -14,7 +14,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 
-.PHONY: setup lab test check student-notebooks benchmark clean
+.PHONY: setup lab test lint check student-notebooks benchmark clean
 
 $(INSTALLED): pyproject.toml
 	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
@@ -32,6 +32,11 @@ lab: $(INSTALLED)
 ## Unit tests plus every notebook run top to bottom by nbval, in the quick profile.
 test: $(INSTALLED)
 	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
+
+## Lint and format check (ruff, configured in pyproject.toml).
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## A student's self-check of one notebook: make check NB=notebooks/student/00_start_here.ipynb
 check: $(INSTALLED)
