@@ -21,8 +21,9 @@ def test_dilated_convolution_equals_zero_inserted_kernel(seed):
     dilation, stride, padding = rng.randint(1, 4), rng.randint(1, 3), rng.randint(0, 4)
     c_in, c_out, groups = rng.choice([(2, 4, 1), (3, 6, 3), (1, 1, 1)])
     span_h, span_w = dilation * (k_h - 1) + 1, dilation * (k_w - 1) + 1
-    x = torch.randn(2, c_in, max(span_h, rng.randint(5, 20)), max(span_w, rng.randint(5, 20)), generator=g,
-                    dtype=torch.float64)
+    x = torch.randn(
+        2, c_in, max(span_h, rng.randint(5, 20)), max(span_w, rng.randint(5, 20)), generator=g, dtype=torch.float64
+    )
     w = torch.randn(c_out, c_in // groups, k_h, k_w, generator=g, dtype=torch.float64)
     dense = atrous.dilate_kernel(w, dilation)
     assert dense.shape == (c_out, c_in // groups, span_h, span_w)
@@ -115,7 +116,7 @@ def test_explorer_state_equals_receptive_field_functions():
         # The cached gradient is gradient_map's; for ones weights it counts paths (Luo et al.), divided by the
         # window size of each average pooling on the way.
         expected = np.outer(rf.path_counts(layers, 64, state.unit[0]), rf.path_counts(layers, 64, state.unit[1]))
-        pooling = np.prod([layer.kernel_size ** 2 for layer in layers if layer.kind == "pool"])
+        pooling = np.prod([layer.kernel_size**2 for layer in layers if layer.kind == "pool"])
         np.testing.assert_allclose(state.gradient * pooling, expected, rtol=1e-9)
         np.testing.assert_array_equal(state.gradient > 0, state.support)
         assert state.size == rf.receptive_field(layers)[-1].size
@@ -124,7 +125,10 @@ def test_explorer_state_equals_receptive_field_functions():
     # The unit is the one whose field centre is nearest the chosen pixel.
     state = explorer.state("strided encoder", row=40, col=9)
     centers = [rf.receptive_field(list(state.layers))[-1].center + i * 8 for i in range(state.output_size)]
-    assert state.unit == (int(np.argmin(np.abs(np.subtract(centers, 40)))), int(np.argmin(np.abs(np.subtract(centers, 9)))))
+    assert state.unit == (
+        int(np.argmin(np.abs(np.subtract(centers, 40)))),
+        int(np.argmin(np.abs(np.subtract(centers, 9)))),
+    )
 
 
 def test_explorer_teaches_gridding():
@@ -185,8 +189,13 @@ def test_widget_fast_path_matches_a_full_redraw():
     widget = receptive_field_widget()
     rng = random.Random(1)
     for _ in range(12):
-        widget.set(preset=rng.choice(list(widget.controls["preset"].options)), d1=rng.choice([0, 1, 2]),
-                   d2=rng.choice([0, 2, 4]), row=rng.randrange(64), col=rng.randrange(64))
+        widget.set(
+            preset=rng.choice(list(widget.controls["preset"].options)),
+            d1=rng.choice([0, 1, 2]),
+            d2=rng.choice([0, 2, 4]),
+            row=rng.randrange(64),
+            col=rng.randrange(64),
+        )
     fresh = receptive_field_widget(preset=widget.values()["preset"])
     fresh.set(**widget.values())
     assert widget.last_state.field == fresh.last_state.field
@@ -208,19 +217,30 @@ def test_exercise_checks_accept_references_and_name_mistakes():
     def true_division(n, k, s=1, p=0, d=1):
         return (n + 2 * p - d * (k - 1) - 1) / s + 1
 
-    for wrong, message in ((no_dilation, "forget the dilation"), (d_times_k, "not d \\* k"),
-                           (no_padding, "forget the padding"), (true_division, "integer division")):
+    for wrong, message in (
+        (no_dilation, "forget the dilation"),
+        (d_times_k, "not d \\* k"),
+        (no_padding, "forget the padding"),
+        (true_division, "integer division"),
+    ):
         with pytest.raises(AssertionError, match=message):
             checks.check_dilated_output_size(wrong)
 
     assert checks.check_receptive_field_sizes(checks.receptive_field_sizes_oracle) == len(checks.RECEPTIVE_FIELD_STACKS)
-    hand_derived = {((3, 1, 2),) * 3: [5, 9, 13], ((3, 1, 1), (3, 1, 2), (3, 1, 5)): [3, 7, 17],
-                    ((3, 1, 1), (3, 1, 2), (3, 1, 4), (3, 1, 8)): [3, 7, 15, 31],
-                    ((3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)): [3, 7, 11, 19]}
+    hand_derived = {
+        ((3, 1, 2),) * 3: [5, 9, 13],
+        ((3, 1, 1), (3, 1, 2), (3, 1, 5)): [3, 7, 17],
+        ((3, 1, 1), (3, 1, 2), (3, 1, 4), (3, 1, 8)): [3, 7, 15, 31],
+        ((3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)): [3, 7, 11, 19],
+    }
     for layers, sizes in hand_derived.items():
         assert checks.receptive_field_sizes_oracle(list(layers)) == sizes
-    for options, message in (({"use_dilation": False}, "forget the dilation"), ({"use_jump": False}, "jump"),
-                             ({"jump_after": True}, "after adding"), ({"start": 0}, "r = 1")):
+    for options, message in (
+        ({"use_dilation": False}, "forget the dilation"),
+        ({"use_jump": False}, "jump"),
+        ({"jump_after": True}, "after adding"),
+        ({"start": 0}, "r = 1"),
+    ):
         with pytest.raises(AssertionError, match=message):
             checks.check_receptive_field_sizes(lambda layers, o=options: checks._rf_variant(layers, **o))
     with pytest.raises(AssertionError, match="one per layer"):

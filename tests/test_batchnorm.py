@@ -72,11 +72,17 @@ def test_statistics_of_the_lecture_example():
     "call, error, message",
     [
         (lambda: batchnorm.batch_norm(torch.zeros(3, 4), None, None, training=True), ValueError, "4-D"),
-        (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), torch.zeros(4), torch.ones(4)), ValueError,
-         r"running_mean must have shape \[3\]"),
+        (
+            lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), torch.zeros(4), torch.ones(4)),
+            ValueError,
+            r"running_mean must have shape \[3\]",
+        ),
         (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), None, None), ValueError, "needs running_mean"),
-        (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2, dtype=torch.long), None, None, training=True),
-         TypeError, "floating-point"),
+        (
+            lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2, dtype=torch.long), None, None, training=True),
+            TypeError,
+            "floating-point",
+        ),
         (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), None, None, training=1), TypeError, "training"),
         (lambda: batchnorm.batch_statistics(torch.zeros(1, 3, 1, 1)), ValueError, "at least 2 values"),
         (lambda: batchnorm.fold_batchnorm(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(3)), ValueError, "3 features"),
@@ -87,8 +93,10 @@ def test_bad_input_is_explained(call, error, message):
         call()
 
 
-@pytest.mark.parametrize("conv_options", [dict(bias=False), dict(bias=True, stride=2, padding=1),
-                                          dict(bias=True, groups=2, padding=2, dilation=2)])
+@pytest.mark.parametrize(
+    "conv_options",
+    [dict(bias=False), dict(bias=True, stride=2, padding=1), dict(bias=True, groups=2, padding=2, dilation=2)],
+)
 def test_folding_equals_conv_then_bn_in_evaluation_mode(conv_options):
     torch.manual_seed(0)
     conv = nn.Conv2d(4, 6, 3, **conv_options)
@@ -108,7 +116,9 @@ def test_block_activations_normalize_per_channel_and_keep_running_statistics():
     normalized = captured["normalized"]
     torch.testing.assert_close(normalized.mean(dim=(0, 2, 3)), torch.zeros(4), atol=1e-5, rtol=0)
     torch.testing.assert_close(normalized.var(dim=(0, 2, 3), unbiased=False), torch.ones(4), atol=1e-3, rtol=0)
-    assert all(torch.equal(a, b) for a, b in zip(before, (norm.running_mean, norm.running_var, norm.num_batches_tracked)))
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, (norm.running_mean, norm.running_var, norm.num_batches_tracked))
+    )
     assert model.training
     with pytest.raises(ValueError, match="layer must be between 0 and 2"):
         batchnorm.block_activations(model, images, layer=3, training=False)

@@ -61,36 +61,55 @@ def test_every_notebook_is_registered(repository):
 
 def test_sections_are_replaced_by_key_and_others_kept():
     machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
-    widget = {"w": {"changes": 50, "median_ms": 10, "p95_ms": 20, "state_median_ms": 1,
-                    "goal_median_ms": 50, "goal_p95_ms": 150}}
+    widget = {
+        "w": {
+            "changes": 50,
+            "median_ms": 10,
+            "p95_ms": 20,
+            "state_median_ms": 1,
+            "goal_median_ms": 50,
+            "goal_p95_ms": 150,
+        }
+    }
     notebooks = {"n.ipynb": {"wall_s": 100.0, "peak_rss_mib": 300, "goal_s": 90}}
     quick = benchmark.render_section("quick", machine, notebooks, widget)
     assert "| `n.ipynb` | 100.0 | 90 | 300 | - | **no** |" in quick
     assert "| w | 50 | 10.0 | 20.0 | 50 / 150 | 1.00 | yes |" in quick
     document = benchmark.merge_section("", quick)
     document = benchmark.merge_section(document, benchmark.render_section("full", machine, notebooks, {}))
-    with_measurements = benchmark.render_section("quick", machine, {}, {}, {"m": [("speed-up", 9.5, "x", ">= 5", True),
-                                                                                 ("rate", 480.2, "images/s", "", None)]})
+    with_measurements = benchmark.render_section(
+        "quick", machine, {}, {}, {"m": [("speed-up", 9.5, "x", ">= 5", True), ("rate", 480.2, "images/s", "", None)]}
+    )
     assert "| m | speed-up | 9.5x | >= 5 | yes |" in with_measurements
     assert "| m | rate | 480 images/s |  |  |" in with_measurements
     updated = benchmark.merge_section(document, quick.replace("100.0", "80.0"))
     assert updated.count("<!-- BEGIN quick-cpu -->") == 1 and "80.0" in updated and "100.0 | 90" in updated
     assert "<!-- BEGIN full-cpu -->" in updated and updated.startswith("# Benchmarks")
-    assert "earlier runs" not in updated          # every row was measured again
+    assert "earlier runs" not in updated  # every row was measured again
 
 
 def test_a_partial_run_replaces_its_rows_and_keeps_the_others():
     machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
-    notebooks = {"a.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90},
-                 "b.ipynb": {"wall_s": 20.0, "peak_rss_mib": 300, "goal_s": 90}}
+    notebooks = {
+        "a.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90},
+        "b.ipynb": {"wall_s": 20.0, "peak_rss_mib": 300, "goal_s": 90},
+    }
     measurements = {"m": [("first", 1.0, "s", "", None), ("second", 2.0, "s", "", None)]}
     document = benchmark.merge_section("", benchmark.render_section("full", machine, notebooks, {}, measurements))
-    again = benchmark.render_section("full", {**machine, "cpu": "y"}, {"a.ipynb": {**notebooks["a.ipynb"], "wall_s": 11.0}},
-                                     {}, {"m": [("only", 3.0, "s", "", None)]})
+    again = benchmark.render_section(
+        "full",
+        {**machine, "cpu": "y"},
+        {"a.ipynb": {**notebooks["a.ipynb"], "wall_s": 11.0}},
+        {},
+        {"m": [("only", 3.0, "s", "", None)]},
+    )
     updated = benchmark.merge_section(document, again)
     rows = [line for line in updated.splitlines() if line.startswith("| `") or line.startswith("| m ")]
-    assert rows == ["| `a.ipynb` | 11.0 | 90 | 300 | - | yes |", "| `b.ipynb` | 20.0 | 90 | 300 | - | yes |",
-                    "| m | only | 3.00 s |  |  |"]
+    assert rows == [
+        "| `a.ipynb` | 11.0 | 90 | 300 | - | yes |",
+        "| `b.ipynb` | 20.0 | 90 | 300 | - | yes |",
+        "| m | only | 3.00 s |  |  |",
+    ]
     assert "Measured" in updated and "on y," in updated
     assert "come from earlier runs: " in updated and "on x," in updated.split("earlier runs")[1]
     assert benchmark.merge_section(updated, again) == updated
@@ -98,8 +117,11 @@ def test_a_partial_run_replaces_its_rows_and_keeps_the_others():
 
 def test_run_notebook_measures_time_and_memory(tmp_path):
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("block = bytearray(64 * 2**20)\n"
-                                                "RESULTS = {'mIoU': 0.5 + 0.25, 'epochs': 3, 'device': object()}")]
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "block = bytearray(64 * 2**20)\nRESULTS = {'mIoU': 0.5 + 0.25, 'epochs': 3, 'device': object()}"
+        )
+    ]
     path = tmp_path / "tiny.ipynb"
     nbformat.write(notebook, path)
     result = benchmark.run_notebook(path)
@@ -111,9 +133,15 @@ def test_run_notebook_measures_time_and_memory(tmp_path):
 
 def test_reported_results_get_their_own_table():
     machine = {"device": "CPU", "key": "cpu", "cpu": "x", "cores": "2", "memory": "1 GiB", "torch": "t", "python": "p"}
-    notebooks = {"n.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90,
-                             "results": {"mIoU": 0.7391, "training seconds": 12}},
-                 "m.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90}}
+    notebooks = {
+        "n.ipynb": {
+            "wall_s": 10.0,
+            "peak_rss_mib": 300,
+            "goal_s": 90,
+            "results": {"mIoU": 0.7391, "training seconds": 12},
+        },
+        "m.ipynb": {"wall_s": 10.0, "peak_rss_mib": 300, "goal_s": 90},
+    }
     section = benchmark.render_section("full", machine, notebooks, {})
     assert "| `n.ipynb` | mIoU | 0.7391 |" in section
     assert "| `n.ipynb` | training seconds | 12 |" in section

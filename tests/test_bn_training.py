@@ -119,8 +119,9 @@ def test_widget_fast_path_matches_a_full_redraw(histories):
     widget = activation_distribution_widget(histories["none"], histories["before"])
     rng = np.random.default_rng(0)
     for _ in range(20):
-        widget.set(layer=int(rng.integers(3)), step_index=int(rng.integers(5)),
-                   stage=str(rng.choice(["before", "after"])))
+        widget.set(
+            layer=int(rng.integers(3)), step_index=int(rng.integers(5)), stage=str(rng.choice(["before", "after"]))
+        )
     fresh = activation_distribution_widget(histories["none"], histories["before"])
     fresh.set(**widget.values())
 
@@ -132,11 +133,13 @@ def test_widget_fast_path_matches_a_full_redraw(histories):
 
 
 def test_sweep_trains_one_network_per_configuration(digits):
-    results = train_variants(digits, learning_rates=[0.01, 0.1], placements=("none", "before"), steps=5,
-                             width=4, show_progress=False)
+    results = train_variants(
+        digits, learning_rates=[0.01, 0.1], placements=("none", "before"), steps=5, width=4, show_progress=False
+    )
     assert [(r.lr, r.placement) for r in results] == [(0.01, "none"), (0.01, "before"), (0.1, "none"), (0.1, "before")]
-    by_epochs = train_variants(digits, placements=("before",), batch_sizes=(32, 64), epochs=0.5, width=4,
-                               show_progress=False, keep_models=True)
+    by_epochs = train_variants(
+        digits, placements=("before",), batch_sizes=(32, 64), epochs=0.5, width=4, show_progress=False, keep_models=True
+    )
     assert [r.run.steps for r in by_epochs] == [len(digits.train_labels) // 64, len(digits.train_labels) // 128]
     model = by_epochs[0].model
     before = model.blocks[0].norm.running_mean.clone()

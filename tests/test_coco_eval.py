@@ -76,8 +76,14 @@ def random_bbox_dataset(seed):
             area = box[2] * box[3] if rng.random() < 0.6 else float(rng.choice([100.0, 32.0**2, 2000.0, 96.0**2, 1e4]))
             category = int(rng.choice([7, 2, 4]))
             annotations.append(
-                {"id": next_id, "image_id": image["id"], "category_id": category, "bbox": box,
-                 "area": area, "iscrowd": int(rng.random() < 0.15)}
+                {
+                    "id": next_id,
+                    "image_id": image["id"],
+                    "category_id": category,
+                    "bbox": box,
+                    "area": area,
+                    "iscrowd": int(rng.random() < 0.15),
+                }
             )
             next_id += 1
             for _ in range(int(rng.integers(0, 4))):
@@ -87,8 +93,16 @@ def random_bbox_dataset(seed):
                     noisy = np.round(noisy)
                 if rng.random() < 0.2:
                     noisy = np.array(box)
-                results.append({"image_id": image["id"], "category_id": 4 if category == 4 and rng.random() < 0.5 else
-                                (category if category != 4 else 7), "bbox": noisy.tolist(), "score": float(rng.random())})
+                results.append(
+                    {
+                        "image_id": image["id"],
+                        "category_id": 4
+                        if category == 4 and rng.random() < 0.5
+                        else (category if category != 4 else 7),
+                        "bbox": noisy.tolist(),
+                        "score": float(rng.random()),
+                    }
+                )
         if rng.random() < 0.25:
             continue  # an image without background detections (maybe without any)
         n_background = int(rng.integers(0, 150)) if rng.random() < 0.2 else int(rng.integers(0, 15))
@@ -96,8 +110,14 @@ def random_bbox_dataset(seed):
             box = rng.uniform(0, 200, 2).tolist() + rng.uniform(0, 100, 2).tolist()
             if integer:
                 box = [float(round(v)) for v in box]
-            results.append({"image_id": image["id"], "category_id": int(rng.choice([7, 2, 9])), "bbox": box,
-                            "score": float(rng.random())})
+            results.append(
+                {
+                    "image_id": image["id"],
+                    "category_id": int(rng.choice([7, 2, 9])),
+                    "bbox": box,
+                    "score": float(rng.random()),
+                }
+            )
     for result in results:
         if rng.random() < 0.4:
             result["score"] = float(rng.choice([0.25, 0.5, 0.75, 1.0]))  # ties
@@ -125,10 +145,20 @@ def crowded_dataset(seed):
     for image in images:
         base = rng.integers(0, 50, 2).tolist() + rng.integers(2, 40, 2).tolist()
         for _ in range(int(rng.integers(1, 8))):
-            box = list(base) if rng.random() < 0.5 else rng.integers(0, 50, 2).tolist() + rng.integers(1, 40, 2).tolist()
+            box = (
+                list(base) if rng.random() < 0.5 else rng.integers(0, 50, 2).tolist() + rng.integers(1, 40, 2).tolist()
+            )
             area = box[2] * box[3] if rng.random() < 0.7 else int(rng.choice([32**2, 96**2, 0]))
-            annotations.append({"id": len(annotations) + 1, "image_id": image["id"], "category_id": int(rng.integers(1, 3)),
-                                "bbox": box, "area": area, "iscrowd": int(rng.random() < 0.2)})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image["id"],
+                    "category_id": int(rng.integers(1, 3)),
+                    "bbox": box,
+                    "area": area,
+                    "iscrowd": int(rng.random() < 0.2),
+                }
+            )
         for _ in range(int(rng.integers(100, 260))):
             if rng.random() < 0.5:
                 box = list(base)
@@ -136,8 +166,14 @@ def crowded_dataset(seed):
                 box[k] = max(box[k] + int(rng.integers(-3, 4)), 0)
             else:
                 box = rng.integers(0, 60, 2).tolist() + rng.integers(0, 40, 2).tolist()
-            results.append({"image_id": image["id"], "category_id": int(rng.choice([1, 2, 5])),
-                            "bbox": [float(v) for v in box], "score": float(rng.integers(0, 5)) / 4})
+            results.append(
+                {
+                    "image_id": image["id"],
+                    "category_id": int(rng.choice([1, 2, 5])),
+                    "bbox": [float(v) for v in box],
+                    "score": float(rng.integers(0, 5)) / 4,
+                }
+            )
     return {"images": images, "annotations": annotations, "categories": [{"id": 1}, {"id": 2}, {"id": 5}]}, results
 
 
@@ -219,9 +255,15 @@ def random_segm_dataset(seed, with_boxes):
                 mask = polygons_to_mask(segmentation, h, w)
             category = int(rng.choice([1, 3]))
             annotations.append(
-                {"id": len(annotations) + 1, "image_id": image["id"], "category_id": category,
-                 "segmentation": segmentation, "bbox": [0, 0, 1, 1], "iscrowd": crowd,
-                 "area": float(mask.sum()) if rng.random() < 0.7 else float(rng.choice([100, 1024, 2000]))}
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image["id"],
+                    "category_id": category,
+                    "segmentation": segmentation,
+                    "bbox": [0, 0, 1, 1],
+                    "iscrowd": crowd,
+                    "area": float(mask.sum()) if rng.random() < 0.7 else float(rng.choice([100, 1024, 2000])),
+                }
             )
             objects.append((mask, category))
         for _ in range(int(rng.integers(0, 15))):
@@ -230,8 +272,12 @@ def random_segm_dataset(seed, with_boxes):
                 mask = np.roll(mask, tuple(rng.integers(-3, 4, 2)), axis=(0, 1))
             else:
                 mask, category = ellipse(rng, h, w), int(rng.choice([1, 3, 4]))
-            result = {"image_id": image["id"], "category_id": category, "score": float(rng.integers(0, 6)) / 5,
-                      "segmentation": rle_encode(mask, compressed=True)}
+            result = {
+                "image_id": image["id"],
+                "category_id": category,
+                "score": float(rng.integers(0, 6)) / 5,
+                "segmentation": rle_encode(mask, compressed=True),
+            }
             if with_boxes:
                 result["bbox"] = rng.uniform(0, 30, 4).tolist()  # then pycocotools takes the box's area
             results.append(result)
@@ -257,8 +303,10 @@ def test_rle_functions_equal_pycocotools_mask():
         assert np.array_equal(rle_decode(rle_encode(mask)), mask)
         assert np.array_equal(rle_decode(reference), mask)  # bytes counts too
         assert rle_area(compressed) == mask_utils.area(reference) == mask.sum()
-        polygons = [rng.uniform(-3, [w + 3, h + 3], (int(rng.integers(3, 9)), 2)).ravel().tolist()
-                    for _ in range(int(rng.integers(1, 3)))]
+        polygons = [
+            rng.uniform(-3, [w + 3, h + 3], (int(rng.integers(3, 9)), 2)).ravel().tolist()
+            for _ in range(int(rng.integers(1, 3)))
+        ]
         expected = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(polygons, h, w)))
         assert np.array_equal(polygons_to_mask(polygons, h, w), expected)
 
@@ -285,8 +333,16 @@ def detection(**changes):
     [
         (lambda g: g.pop("categories"), [], "gt has no 'categories' key"),
         (lambda g: g["annotations"][0].pop("area"), [], r"gt\['annotations'\]\[0\] has no 'area' key"),
-        (lambda g: g["annotations"][0].update(image_id=7), [], r"gt\['annotations'\] image_id\[0\] refers to unknown image id 7"),
-        (lambda g: g["annotations"][0].update(bbox=[0, 0, -1, 5]), [], r"gt\['annotations'\]\[0\]\['bbox'\] must have width >= 0"),
+        (
+            lambda g: g["annotations"][0].update(image_id=7),
+            [],
+            r"gt\['annotations'\] image_id\[0\] refers to unknown image id 7",
+        ),
+        (
+            lambda g: g["annotations"][0].update(bbox=[0, 0, -1, 5]),
+            [],
+            r"gt\['annotations'\]\[0\]\['bbox'\] must have width >= 0",
+        ),
         (lambda g: g["annotations"][0].update(iscrowd=2), [], r"\['iscrowd'\] must be 0 or 1, got 2"),
         (lambda g: g["images"].append({"id": 1}), [], r"gt\['images'\] ids must be unique; id 1"),
         (None, [detection(image_id=3)], r"results image_id\[0\] refers to unknown image id 3"),
@@ -318,8 +374,11 @@ def test_wrong_iou_type_and_masks():
     with pytest.raises(ValueError, match=r"results\[0\]\['segmentation'\]\['size'\] must be the image's"):
         coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": wrong, "score": 0.1}], "segm")
     with pytest.raises(ValueError, match=r"\['counts'\] must add up to height \* width = 100, got 90"):
-        coco_evaluate(gt, [{"image_id": 1, "category_id": 1, "segmentation": {"size": [10, 10], "counts": [40, 50]},
-                            "score": 0.1}], "segm")
+        coco_evaluate(
+            gt,
+            [{"image_id": 1, "category_id": 1, "segmentation": {"size": [10, 10], "counts": [40, 50]}, "score": 0.1}],
+            "segm",
+        )
     del gt["images"][0]["height"]
     with pytest.raises(ValueError, match=r"gt\['images'\]\[0\] has no 'height' key"):
         coco_evaluate(gt, [], "segm")

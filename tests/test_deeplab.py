@@ -146,8 +146,16 @@ def test_train_segmenter_ignore_index_dict_outputs_and_bad_input(shapes_data):
 
     ignored = masks.clone()
     ignored[:, :4] = 255
-    run = train_segmenter(DictModel(), (images, ignored), steps=3, num_classes=5, ignore_index=255,
-                          val=(images, ignored), eval_every=3, batch_size=4)
+    run = train_segmenter(
+        DictModel(),
+        (images, ignored),
+        steps=3,
+        num_classes=5,
+        ignore_index=255,
+        val=(images, ignored),
+        eval_every=3,
+        batch_size=4,
+    )
     assert run.final.confusion.sum() == (ignored != 255).sum()
     with pytest.raises(ValueError, match="num_classes"):
         train_segmenter(DictModel(), shapes_data, steps=1)

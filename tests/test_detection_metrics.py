@@ -176,8 +176,14 @@ def test_coco_101_point_ap_equals_pycocotools_single_class_single_iou():
             for _ in range(rng.integers(0, 5)):
                 x, y, w, h = *rng.uniform(0, 150, 2), *rng.uniform(5, 50, 2)
                 annotations.append(
-                    {"id": len(annotations) + 1, "image_id": image_id, "category_id": 1,
-                     "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0}
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": image_id,
+                        "category_id": 1,
+                        "bbox": [x, y, w, h],
+                        "area": w * h,
+                        "iscrowd": 0,
+                    }
                 )
                 gts.append([x, y, w, h])
             dets = []
@@ -188,7 +194,9 @@ def test_coco_101_point_ap_equals_pycocotools_single_class_single_iou():
                     dets.append((b.tolist(), float(rng.random())))
             for b, s in dets:
                 results.append({"image_id": image_id, "category_id": 1, "bbox": b, "score": s})
-            xyxy = lambda boxes: torch.tensor([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=torch.float64).reshape(-1, 4)
+            xyxy = lambda boxes: torch.tensor(
+                [[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=torch.float64
+            ).reshape(-1, 4)
             gt_list.append(xyxy(gts))
             box_list.append(xyxy([b for b, _ in dets]))
             score_list.append(torch.tensor([s for _, s in dets], dtype=torch.float64))
@@ -213,7 +221,9 @@ def test_coco_101_point_ap_equals_pycocotools_single_class_single_iou():
 def test_bad_input_messages():
     m = example_matches()
     with pytest.raises(ValueError, match=r"pred_boxes\[1\] must have shape \[N, 4\], got \[2, 3\]"):
-        match_detections([torch.zeros(0, 4), torch.zeros(2, 3)], [torch.zeros(0), torch.zeros(2)], [torch.zeros(0, 4)] * 2)
+        match_detections(
+            [torch.zeros(0, 4), torch.zeros(2, 3)], [torch.zeros(0), torch.zeros(2)], [torch.zeros(0, 4)] * 2
+        )
     with pytest.raises(ValueError, match=r"gt_boxes must have one entry per image \(2 in pred_boxes\), got 1"):
         match_detections([torch.zeros(0, 4)] * 2, [torch.zeros(0)] * 2, [torch.zeros(0, 4)])
     with pytest.raises(ValueError, match="iou_threshold must be <= 1.0"):

@@ -61,6 +61,7 @@ def _bn_over(dims, unbiased=False, update_var_unbiased=True, eval_uses_batch=Fal
             mean, var = running_mean.reshape(1, -1, 1, 1), running_var.reshape(1, -1, 1, 1)
         y = (x - mean) / torch.sqrt(var + eps)
         return y * weight.reshape(1, -1, 1, 1) + bias.reshape(1, -1, 1, 1) if affine else y
+
     return batch_norm
 
 
@@ -90,8 +91,9 @@ def test_fold_check():
     assert check_fold_batchnorm(batchnorm.fold_batchnorm) == 4
 
     def forgets_conv_bias(conv, bn):
-        without = torch.nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-                                  padding=conv.padding, bias=False)
+        without = torch.nn.Conv2d(
+            conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding, bias=False
+        )
         without.weight = conv.weight
         return batchnorm.fold_batchnorm(without, bn)
 

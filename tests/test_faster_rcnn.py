@@ -35,8 +35,14 @@ def data():
 
 def tiny_model(**kwargs):
     torch.manual_seed(0)
-    options = dict(width=8, out_channels=16, representation_size=32, box_batch_size_per_image=16,
-                   rpn_pre_nms_top_n=(100, 50), rpn_post_nms_top_n=(50, 20))
+    options = dict(
+        width=8,
+        out_channels=16,
+        representation_size=32,
+        box_batch_size_per_image=16,
+        rpn_pre_nms_top_n=(100, 50),
+        rpn_post_nms_top_n=(50, 20),
+    )
     options.update(kwargs)
     return small_faster_rcnn(5, SIZE, **options)
 
@@ -46,7 +52,9 @@ def test_modules_are_computations_only(repository, module):
     tree = ast.parse((repository / module).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
-    assert not [name for name in imported if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting"))]
+    assert not [
+        name for name in imported if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting"))
+    ]
 
 
 # --------------------------------------------------------------------------- anchors
@@ -58,12 +66,15 @@ def test_cell_anchors_equal_torchvision(sizes, ratios):
     assert torch.equal(cell_anchors(sizes, ratios), expected)
 
 
-@pytest.mark.parametrize("image_size, feature_size, sizes, ratios", [
-    (128, 16, (16, 32, 64), (0.5, 1.0, 2.0)),
-    (64, 8, (8, 16, 32), (0.5, 1.0, 2.0)),
-    ((96, 128), (12, 16), (12, 40), (1.0, 2.0)),
-    ((100, 70), (13, 9), (20,), (0.5, 1.0)),  # strides that do not divide: 100 // 13 = 7, 70 // 9 = 7
-])
+@pytest.mark.parametrize(
+    "image_size, feature_size, sizes, ratios",
+    [
+        (128, 16, (16, 32, 64), (0.5, 1.0, 2.0)),
+        (64, 8, (8, 16, 32), (0.5, 1.0, 2.0)),
+        ((96, 128), (12, 16), (12, 40), (1.0, 2.0)),
+        ((100, 70), (13, 9), (20,), (0.5, 1.0)),  # strides that do not divide: 100 // 13 = 7, 70 // 9 = 7
+    ],
+)
 def test_anchor_grid_equals_torchvision_anchor_generator(image_size, feature_size, sizes, ratios):
     height, width = image_size if isinstance(image_size, tuple) else (image_size, image_size)
     f_height, f_width = feature_size if isinstance(feature_size, tuple) else (feature_size, feature_size)
@@ -74,8 +85,9 @@ def test_anchor_grid_equals_torchvision_anchor_generator(image_size, feature_siz
     assert torch.equal(anchors, expected)
     assert centres.shape == (f_height * f_width, 2)
     per_location = anchors.view(f_height * f_width, len(sizes) * len(ratios), 4)
-    torch.testing.assert_close((per_location[:, :, :2] + per_location[:, :, 2:]).mean(1) / 2, centres, atol=0.5,
-                               rtol=0)  # anchors are centred on their location (up to rounding)
+    torch.testing.assert_close(
+        (per_location[:, :, :2] + per_location[:, :, 2:]).mean(1) / 2, centres, atol=0.5, rtol=0
+    )  # anchors are centred on their location (up to rounding)
     assert centres[1, 0] - centres[0, 0] == width // f_width
 
 
@@ -152,8 +164,16 @@ def test_rpn_proposals_are_what_the_model_passes_to_its_head(data):
 def trained(data):
     model = tiny_model()
     seen = []
-    run = train_faster_rcnn(model, data, epochs=6, batch_size=4, lr=3e-3, warmup_steps=2, augment=False,
-                            on_epoch=lambda epoch, m, r: seen.append((epoch, m.training, r.steps)))
+    run = train_faster_rcnn(
+        model,
+        data,
+        epochs=6,
+        batch_size=4,
+        lr=3e-3,
+        warmup_steps=2,
+        augment=False,
+        on_epoch=lambda epoch, m, r: seen.append((epoch, m.training, r.steps)),
+    )
     return model, run, seen
 
 
@@ -192,8 +212,10 @@ def test_predict_returns_torchvision_detections_per_image(trained, data):
 def test_coco_round_trip(trained, data):
     ground_truth = to_coco(data)
     image_ids = [image["id"] for image in ground_truth["images"]]
-    perfect = [{"boxes": t["boxes"], "scores": torch.ones(len(t["boxes"])), "labels": t["labels"]}
-               for t in (data[i][1] for i in range(len(data)))]
+    perfect = [
+        {"boxes": t["boxes"], "scores": torch.ones(len(t["boxes"])), "labels": t["labels"]}
+        for t in (data[i][1] for i in range(len(data)))
+    ]
     results = to_coco_results(perfect, image_ids)
     assert len(results) == sum(len(p["boxes"]) for p in perfect)
     assert set(results[0]) == {"image_id", "category_id", "bbox", "score"}

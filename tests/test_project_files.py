@@ -82,8 +82,18 @@ def test_readme_commands_exist_and_ci_runs_the_test_command(repository):
 
 
 def test_design_card_layout(repository):
-    for path in ("notebooks", "vislib", "assets", "tests", "environment.yml", "README.md",
-                 "pyproject.toml", "ARCHITECTURE.md", "BENCHMARKS.md", ".ci/run"):
+    for path in (
+        "notebooks",
+        "vislib",
+        "assets",
+        "tests",
+        "environment.yml",
+        "README.md",
+        "pyproject.toml",
+        "ARCHITECTURE.md",
+        "BENCHMARKS.md",
+        ".ci/run",
+    ):
         assert (repository / path).exists(), path
 
 
@@ -107,7 +117,8 @@ def test_start_here_maps_every_notebook(repository):
 
 
 def test_widget_extension_is_installed_for_jupyterlab():
-    listing = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
-                             capture_output=True, text=True, timeout=120)
+    listing = subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True, text=True, timeout=120
+    )
     text = listing.stdout + listing.stderr
     assert "@jupyter-widgets/jupyterlab-manager" in text and "enabled" in text, text

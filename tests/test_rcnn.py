@@ -53,7 +53,9 @@ def test_module_is_computations_only(repository):
     tree = ast.parse((repository / "vislib/rcnn.py").read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
-    assert not [name for name in imported if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting"))]
+    assert not [
+        name for name in imported if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting"))
+    ]
 
 
 # --------------------------------------------------------------------------- photos and selective search
@@ -113,7 +115,7 @@ def test_warp_regions_equals_torchvision_resize_of_each_crop(photo):
     assert warped.shape == (3, 3, 24, 24)
     for box, region in zip(boxes.tolist(), warped):
         x1, y1, x2, y2 = box
-        crop = photo[:, math.floor(y1):math.ceil(y2), math.floor(x1):math.ceil(x2)]
+        crop = photo[:, math.floor(y1) : math.ceil(y2), math.floor(x1) : math.ceil(x2)]
         torch.testing.assert_close(region, TF.resize(crop, [24, 24]), rtol=0, atol=1e-6)
     assert rcnn.warp_regions(photo, boxes[:0], 24).shape == (0, 3, 24, 24)
 
@@ -205,8 +207,9 @@ def test_recall_at_counts_keeps_the_first_k_proposals_of_each_image():
     recall = rcnn.recall_at_counts(found, truth, counts)
     total = sum(len(t) for t in truth)
     for value, k in zip(recall, counts):
-        covered = sum(int((tv.box_iou(t, p[:k]).max(dim=1).values >= 0.5).sum()) if k else 0
-                      for p, t in zip(found, truth))
+        covered = sum(
+            int((tv.box_iou(t, p[:k]).max(dim=1).values >= 0.5).sum()) if k else 0 for p, t in zip(found, truth)
+        )
         assert value == pytest.approx(covered / total)
     assert recall[-1] == 1.0 and np.all(np.diff(recall) >= 0)
     assert np.isnan(rcnn.recall_at_counts([torch.zeros(0, 4)], [torch.zeros(0, 4)], [5])).all()
@@ -276,9 +279,14 @@ def test_pictures_draw_onto_given_axes(photo, proposals, model):
     assert len(axes[1, 0].patches) == 2 * 6 + 1
     proposals_dict = {"boxes": proposals[:5], "scores": torch.linspace(1, 0.2, 5)}
     detections = {"boxes": proposals[:3], "scores": torch.tensor([0.9, 0.6, 0.1]), "labels": torch.tensor([1, 2, 3])}
-    rcnn_plots.plot_proposals_and_detections(axes[1, 1:], photo, proposals_dict, detections,
-                                             ("circle", "square", "triangle", "star"),
-                                             ground_truth={"boxes": proposals[:1]})
+    rcnn_plots.plot_proposals_and_detections(
+        axes[1, 1:],
+        photo,
+        proposals_dict,
+        detections,
+        ("circle", "square", "triangle", "star"),
+        ground_truth={"boxes": proposals[:1]},
+    )
     assert len(axes[1, 2].patches) == 1 + 2  # the ground truth and two detections over 0.5
     for ax in axes.ravel():
         assert ax.get_title() or ax.get_xlabel()

@@ -20,8 +20,15 @@ def _random_stack(rng: random.Random, max_layers: int = 5, pools: bool = True) -
             k = rng.randint(1, 4)
             layers.append(Layer("pool", k, stride=rng.randint(1, 3), padding=rng.randint(0, k // 2)))
         else:
-            layers.append(Layer("conv", rng.randint(1, 4), stride=rng.randint(1, 3), padding=rng.randint(0, 3),
-                                dilation=rng.randint(1, 3)))
+            layers.append(
+                Layer(
+                    "conv",
+                    rng.randint(1, 4),
+                    stride=rng.randint(1, 3),
+                    padding=rng.randint(0, 3),
+                    dilation=rng.randint(1, 3),
+                )
+            )
     return layers
 
 
@@ -99,20 +106,46 @@ def test_hand_derived_values():
 # VGG-16 and AlexNet v2 (TF-slim definitions) per end-point: (r, effective stride, effective padding), from
 # the table of Araujo et al.'s library, tensorflow/contrib/receptive_field/RECEPTIVE_FIELD_TABLE.md.
 VGG16_TABLE = {
-    "conv1_1": (3, 1, 1), "pool1": (6, 2, 2), "conv2_1": (10, 2, 4), "pool2": (16, 4, 6),
-    "conv3_1": (24, 4, 10), "conv3_2": (32, 4, 14), "pool3": (44, 8, 18), "conv4_1": (60, 8, 26),
-    "conv4_2": (76, 8, 34), "pool4": (100, 16, 42), "conv5_1": (132, 16, 58), "conv5_2": (164, 16, 74),
+    "conv1_1": (3, 1, 1),
+    "pool1": (6, 2, 2),
+    "conv2_1": (10, 2, 4),
+    "pool2": (16, 4, 6),
+    "conv3_1": (24, 4, 10),
+    "conv3_2": (32, 4, 14),
+    "pool3": (44, 8, 18),
+    "conv4_1": (60, 8, 26),
+    "conv4_2": (76, 8, 34),
+    "pool4": (100, 16, 42),
+    "conv5_1": (132, 16, 58),
+    "conv5_2": (164, 16, 74),
     "pool5": (212, 32, 90),
 }
-ALEXNET_V2 = [conv(11, 4, name="conv1"), pool(3, 2, name="pool1"), conv(5, padding=2, name="conv2"),
-              pool(3, 2, name="pool2"), conv(3, padding=1, name="conv3"), conv(3, padding=1, name="conv4"),
-              conv(3, padding=1, name="conv5"), pool(3, 2, name="pool5")]
-ALEXNET_V2_TABLE = {"conv1": (11, 4, 0), "pool1": (19, 8, 0), "conv2": (51, 8, 16), "conv3": (99, 16, 32),
-                    "conv4": (131, 16, 48), "conv5": (163, 16, 64), "pool5": (195, 32, 64)}
+ALEXNET_V2 = [
+    conv(11, 4, name="conv1"),
+    pool(3, 2, name="pool1"),
+    conv(5, padding=2, name="conv2"),
+    pool(3, 2, name="pool2"),
+    conv(3, padding=1, name="conv3"),
+    conv(3, padding=1, name="conv4"),
+    conv(3, padding=1, name="conv5"),
+    pool(3, 2, name="pool5"),
+]
+ALEXNET_V2_TABLE = {
+    "conv1": (11, 4, 0),
+    "pool1": (19, 8, 0),
+    "conv2": (51, 8, 16),
+    "conv3": (99, 16, 32),
+    "conv4": (131, 16, 48),
+    "conv5": (163, 16, 64),
+    "pool5": (195, 32, 64),
+}
 
 
-@pytest.mark.parametrize("layers, table", [(rf.PRESETS["VGG-16 to pool5"], VGG16_TABLE),
-                                           (ALEXNET_V2, ALEXNET_V2_TABLE)], ids=["vgg16", "alexnet_v2"])
+@pytest.mark.parametrize(
+    "layers, table",
+    [(rf.PRESETS["VGG-16 to pool5"], VGG16_TABLE), (ALEXNET_V2, ALEXNET_V2_TABLE)],
+    ids=["vgg16", "alexnet_v2"],
+)
 def test_published_architectures(layers, table):
     computed = {info.layer.name: (info.size, info.jump, -info.start) for info in rf.receptive_field(layers)}
     assert {name: computed[name] for name in table} == table
@@ -133,13 +166,21 @@ def test_yu_koltun_context_module_table_1():
 
 
 def test_presets():
-    assert {"plain 3x3 x4", "strided encoder", "DeepLab-style dilated tail", "gridding (2, 2, 2)",
-            "hybrid (1, 2, 5)"} <= set(rf.PRESETS)
+    assert {
+        "plain 3x3 x4",
+        "strided encoder",
+        "DeepLab-style dilated tail",
+        "gridding (2, 2, 2)",
+        "hybrid (1, 2, 5)",
+    } <= set(rf.PRESETS)
     last = {name: rf.receptive_field(layers)[-1] for name, layers in rf.PRESETS.items()}
     assert (last["plain 3x3 x4"].size, last["plain 3x3 x4"].jump) == (9, 1)
     assert (last["strided encoder"].size, last["strided encoder"].jump) == (43, 8)
-    assert (last["DeepLab-style dilated tail"].size, last["gridding (2, 2, 2)"].size,
-            last["hybrid (1, 2, 5)"].size) == (31, 13, 17)
+    assert (
+        last["DeepLab-style dilated tail"].size,
+        last["gridding (2, 2, 2)"].size,
+        last["hybrid (1, 2, 5)"].size,
+    ) == (31, 13, 17)
     for layers in rf.PRESETS.values():  # every preset runs on the widget's 128-pixel input
         assert len(rf.input_support(layers, 128, 0)) == 128
 
@@ -219,7 +260,7 @@ def test_field_of_unit_is_the_extent_of_the_support(seed):
             start, stop = rf.field_of_unit(layers, unit, size)
             assert stop - start == last.size
             support = rf.input_support(layers, size, unit)
-            assert not support[:max(start, 0)].any() and not support[max(stop, 0):].any()
+            assert not support[: max(start, 0)].any() and not support[max(stop, 0) :].any()
             if 0 <= start and stop <= size:  # no border clipping: the extent is exactly r
                 inside = np.flatnonzero(support)
                 assert (inside[0], inside[-1] + 1) == (start, stop)
@@ -228,8 +269,17 @@ def test_field_of_unit_is_the_extent_of_the_support(seed):
                 np.testing.assert_array_equal(counts > 0, support)
 
 
-@pytest.mark.parametrize("name", ["plain 3x3 x4", "strided encoder", "DeepLab-style dilated tail",
-                                  "hybrid (1, 2, 5)", "Yu-Koltun context module", "VGG-16 to pool5"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plain 3x3 x4",
+        "strided encoder",
+        "DeepLab-style dilated tail",
+        "hybrid (1, 2, 5)",
+        "Yu-Koltun context module",
+        "VGG-16 to pool5",
+    ],
+)
 def test_without_gaps_the_support_holds_exactly_r_pixels(name):
     layers = rf.PRESETS[name]
     last = rf.receptive_field(layers)[-1]
@@ -278,7 +328,7 @@ def test_gradient_support_equals_input_support(name):
         np.testing.assert_array_equal(gradient > 0, rf.input_support_2d(layers, (height, width), unit))
         counts = np.outer(rf.path_counts(layers, height, unit[0]), rf.path_counts(layers, width, unit[1]))
         # Ones weights: the gradient counts paths; an average pool divides by its window's k * k.
-        window = np.prod([layer.kernel_size ** 2 for layer in layers if layer.kind == "pool"])
+        window = np.prod([layer.kernel_size**2 for layer in layers if layer.kind == "pool"])
         np.testing.assert_allclose(gradient, counts / window, rtol=1e-12, atol=0)
 
 
@@ -288,8 +338,9 @@ def test_gradient_support_equals_input_support_on_random_stacks(seed):
     for layers in _random_stacks(6, size, seed=10 + seed, max_layers=4):
         model = rf.build_stack(layers)
         for unit in _units(layers, size, size):
-            np.testing.assert_array_equal(rf.gradient_map(model, size, unit) > 0,
-                                          rf.input_support_2d(layers, size, unit))
+            np.testing.assert_array_equal(
+                rf.gradient_map(model, size, unit) > 0, rf.input_support_2d(layers, size, unit)
+            )
 
 
 def test_gradient_counts_paths_times_channel_paths():
@@ -305,8 +356,7 @@ def test_random_weights_linear_stack_has_the_same_support():
         layers = GRADIENT_STACKS[name]
         model = rf.build_stack(layers, channels=2, seed=3, weights="random")
         for unit in _units(layers, 30, 30):
-            np.testing.assert_array_equal(rf.gradient_map(model, 30, unit) > 0,
-                                          rf.input_support_2d(layers, 30, unit))
+            np.testing.assert_array_equal(rf.gradient_map(model, 30, unit) > 0, rf.input_support_2d(layers, 30, unit))
 
 
 def test_nonlinear_and_max_pool_maps_are_inside_the_support():
@@ -363,8 +413,11 @@ SMALL = [conv(3, padding=1, name="conv1"), conv(3, dilation=5, name="conv2"), co
         (lambda: rf.input_support(SMALL, 32, 20), ValueError, r"unit must be between 0 and 19 .*20 units.*got 20"),
         (lambda: rf.input_support(SMALL, 32, -1), ValueError, "unit must be >= 0"),
         (lambda: rf.path_counts(SMALL, 32, 1.5), TypeError, "unit must be an integer"),
-        (lambda: rf.input_support(SMALL, 10, 0), ValueError,
-         r"input_size 10 is too small for this stack \(it needs at least 13\): layer 1 'conv2' \(conv 3x3"),
+        (
+            lambda: rf.input_support(SMALL, 10, 0),
+            ValueError,
+            r"input_size 10 is too small for this stack \(it needs at least 13\): layer 1 'conv2' \(conv 3x3",
+        ),
         (lambda: rf.output_sizes(0, SMALL), ValueError, "input_size must be >= 1"),
         (lambda: rf.field_of_unit(SMALL, 20, 32), ValueError, "index must be <= 19"),
         (lambda: rf.field_of_unit(SMALL, -1), ValueError, "index must be >= 0"),
@@ -372,8 +425,11 @@ SMALL = [conv(3, padding=1, name="conv1"), conv(3, dilation=5, name="conv2"), co
         (lambda: rf.input_support_2d(SMALL, 32, (0,)), ValueError, r"unit must be a \(row, col\) pair"),
         (lambda: rf.build_stack(SMALL, weights="zeros"), ValueError, "weights must be one of 'ones', 'random'"),
         (lambda: rf.build_stack(SMALL, channels=0), ValueError, "channels must be >= 1"),
-        (lambda: rf.build_stack([Layer("pool", 2, dilation=2, name="p")]), ValueError,
-         "layer 0 'p'.*AvgPool2d has no dilation"),
+        (
+            lambda: rf.build_stack([Layer("pool", 2, dilation=2, name="p")]),
+            ValueError,
+            "layer 0 'p'.*AvgPool2d has no dilation",
+        ),
         (lambda: rf.gradient_map(rf.build_stack(SMALL), 32, (0, 20)), ValueError, r"unit \(0, 20\) is outside"),
         (lambda: rf.gradient_map(rf.build_stack(SMALL), 8, (0, 0)), ValueError, "cannot process an input of 8 x 8"),
         (lambda: rf.gradient_map(rf.build_stack(SMALL), 32, (0, 0), image="ones"), ValueError, "image must be"),
@@ -387,8 +443,11 @@ def test_bad_input_is_explained(call, error, message):
 
 def test_arithmetic_and_support_are_cheap_enough_for_a_slider():
     layers = [conv(3, padding=d, dilation=d) for d in (1, 2, 4, 8, 1, 2, 4, 8, 1, 2)]
-    for function in (lambda: rf.receptive_field(layers), lambda: rf.input_support(layers, 128, 64),
-                     lambda: rf.input_support_2d(layers, 128, (64, 64))):
+    for function in (
+        lambda: rf.receptive_field(layers),
+        lambda: rf.input_support(layers, 128, 64),
+        lambda: rf.input_support_2d(layers, 128, (64, 64)),
+    ):
         times = []
         for _ in range(50):
             begin = time.perf_counter()

@@ -82,14 +82,16 @@ def test_double_precision_agrees_to_rounding_error():
 
 def test_degenerate_and_outside_boxes():
     x = feature_maps(seed=5)
-    rois = torch.tensor([
-        [0, 30.0, 20, 10, 5],      # x2 < x1 and y2 < y1
-        [1, 40.0, 40, 40, 40],     # a point
-        [0, 500.0, 500, 600, 600],  # fully outside (below right)
-        [1, -300.0, -200, -100, -50],  # fully outside (above left)
-        [0, -20.0, -20, 200, 300],  # larger than the map
-        [1, 12.5, 4.5, 27.5, 60.5],  # halves: rounding matters for RoI Pool
-    ])
+    rois = torch.tensor(
+        [
+            [0, 30.0, 20, 10, 5],  # x2 < x1 and y2 < y1
+            [1, 40.0, 40, 40, 40],  # a point
+            [0, 500.0, 500, 600, 600],  # fully outside (below right)
+            [1, -300.0, -200, -100, -50],  # fully outside (above left)
+            [0, -20.0, -20, 200, 300],  # larger than the map
+            [1, 12.5, 4.5, 27.5, 60.5],  # halves: rounding matters for RoI Pool
+        ]
+    )
     for scale in (1.0, 1 / 8, 0.25):
         assert torch.allclose(ops.roi_pool(x, rois, 3, scale), tv.roi_pool(x, rois, 3, scale), atol=1e-5)
         for sampling_ratio in (1, 2):
@@ -161,13 +163,15 @@ def test_bilinear_interpolate_equals_grid_sample_inside_the_border_band():
     y[:4] = torch.tensor([-1.0, 0.0, HEIGHT - 1.0, float(HEIGHT)])  # exactly on the band's edges
     x[:4] = torch.tensor([float(WIDTH), -1.0, 0.0, WIDTH - 1.0])
     grid = torch.stack([(2 * x + 1) / WIDTH - 1, (2 * y + 1) / HEIGHT - 1], dim=-1)  # [200, 2]
-    expected = F.grid_sample(feature[None], grid[None, None], mode="bilinear", padding_mode="border",
-                             align_corners=False)[0, :, 0]  # [C, 200]
+    expected = F.grid_sample(
+        feature[None], grid[None, None], mode="bilinear", padding_mode="border", align_corners=False
+    )[0, :, 0]  # [C, 200]
     assert torch.allclose(ops.bilinear_interpolate(feature, y, x), expected, atol=1e-12)
     assert torch.allclose(ops.bilinear_interpolate(feature[0], y, x), expected[0], atol=1e-12)
     # Outside the band: 0.
-    far = ops.bilinear_interpolate(feature, torch.tensor([-1.01, 3.0, HEIGHT + 0.01, 2.0]),
-                                   torch.tensor([2.0, WIDTH + 0.5, 2.0, -7.0]))
+    far = ops.bilinear_interpolate(
+        feature, torch.tensor([-1.01, 3.0, HEIGHT + 0.01, 2.0]), torch.tensor([2.0, WIDTH + 0.5, 2.0, -7.0])
+    )
     assert torch.equal(far, torch.zeros_like(far))
 
 
@@ -265,35 +269,38 @@ def test_misalignment_is_bounded_by_the_stride():
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda x, b: ops.roi_align(x[0], b, 2), ValueError, "input must be a 4-D"),
-    (lambda x, b: ops.roi_pool(x.long(), b, 2), TypeError, "input must be a floating-point"),
-    (lambda x, b: ops.roi_align(x, b[:, 1:], 2), ValueError, r"Tensor\[K, 5\]"),
-    (lambda x, b: ops.roi_pool(x, [b[:, 1:3]], 2), ValueError, r"boxes\[0\] must have shape \[L, 4\]"),
-    (lambda x, b: ops.roi_pool(x, [b[:, 1:]] * 3, 2), ValueError, "3 tensors for a batch of 2"),
-    (lambda x, b: ops.roi_align(x, b + torch.tensor([2.0, 0, 0, 0, 0]), 2), ValueError, r"\[0, 1\]"),
-    (lambda x, b: ops.roi_align(x, b + torch.tensor([0.5, 0, 0, 0, 0]), 2), ValueError, "whole number"),
-    (lambda x, b: ops.roi_pool(x, b.double(), 2), TypeError, "same dtype as input"),
-    (lambda x, b: ops.roi_pool(x, b, 0), ValueError, r"output_size\[0\] must be >= 1"),
-    (lambda x, b: ops.roi_align(x, b, (2, 0)), ValueError, r"output_size\[1\] must be >= 1"),
-    (lambda x, b: ops.roi_align(x, b, (2, 2, 2)), TypeError, "output_size must be an int or a pair"),
-    (lambda x, b: ops.roi_align(x, b, 2.5), TypeError, "output_size"),
-    (lambda x, b: ops.roi_pool(x, b, 2, -1 / 16), ValueError, "spatial_scale must be > 0"),
-    (lambda x, b: ops.roi_align(x, b, 2, 1.0, 1.5), TypeError, "sampling_ratio must be an integer"),
-    (lambda x, b: ops.roi_align(x, b, 2, 1.0, 2, "yes"), TypeError, "aligned must be True or False"),
-    (lambda x, b: ops.roi_align(x, "boxes", 2), TypeError, "boxes must be a Tensor"),
-    (lambda x, b: ops.roi_align(x, b.long(), 2), TypeError, "boxes must be a floating-point"),
-    (lambda x, b: ops.roi_pool(x, b * torch.tensor([1, float("nan"), 1, 1, 1]), 2), ValueError, "finite"),
-    (lambda x, b: ops.bilinear_interpolate(x, 1.0, 1.0), ValueError, "feature must be a 2-D or 3-D"),
-    (lambda x, b: ops.bilinear_interpolate(x[0], float("nan"), 1.0), ValueError, "y must not contain NaN"),
-    (lambda x, b: ops.bilinear_interpolate(x[0], torch.zeros(3), torch.zeros(4)), ValueError, "same shape"),
-    (lambda x, b: ops.bilinear_interpolate(x[0], "1", 1.0), TypeError, "y must be a number or a tensor"),
-    (lambda x, b: ops.roi_align_geometry((1, 2, 3), 2), TypeError, "box must be 4 numbers"),
-    (lambda x, b: ops.roi_align_geometry((1, 2, 3, float("inf")), 2), ValueError, "must be finite"),
-    (lambda x, b: ops.roi_pool_geometry((1, 2, 3, 4), 2, 0.0), ValueError, "spatial_scale must be > 0"),
-    (lambda x, b: ops.roi_pool_geometry((1, 2, 3, 4), 2, 1.0, (5,)), TypeError, "feature_size"),
-    (lambda x, b: ops.misalignment_pixels(torch.zeros(5), 0.5), ValueError, "box must hold 4 numbers"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda x, b: ops.roi_align(x[0], b, 2), ValueError, "input must be a 4-D"),
+        (lambda x, b: ops.roi_pool(x.long(), b, 2), TypeError, "input must be a floating-point"),
+        (lambda x, b: ops.roi_align(x, b[:, 1:], 2), ValueError, r"Tensor\[K, 5\]"),
+        (lambda x, b: ops.roi_pool(x, [b[:, 1:3]], 2), ValueError, r"boxes\[0\] must have shape \[L, 4\]"),
+        (lambda x, b: ops.roi_pool(x, [b[:, 1:]] * 3, 2), ValueError, "3 tensors for a batch of 2"),
+        (lambda x, b: ops.roi_align(x, b + torch.tensor([2.0, 0, 0, 0, 0]), 2), ValueError, r"\[0, 1\]"),
+        (lambda x, b: ops.roi_align(x, b + torch.tensor([0.5, 0, 0, 0, 0]), 2), ValueError, "whole number"),
+        (lambda x, b: ops.roi_pool(x, b.double(), 2), TypeError, "same dtype as input"),
+        (lambda x, b: ops.roi_pool(x, b, 0), ValueError, r"output_size\[0\] must be >= 1"),
+        (lambda x, b: ops.roi_align(x, b, (2, 0)), ValueError, r"output_size\[1\] must be >= 1"),
+        (lambda x, b: ops.roi_align(x, b, (2, 2, 2)), TypeError, "output_size must be an int or a pair"),
+        (lambda x, b: ops.roi_align(x, b, 2.5), TypeError, "output_size"),
+        (lambda x, b: ops.roi_pool(x, b, 2, -1 / 16), ValueError, "spatial_scale must be > 0"),
+        (lambda x, b: ops.roi_align(x, b, 2, 1.0, 1.5), TypeError, "sampling_ratio must be an integer"),
+        (lambda x, b: ops.roi_align(x, b, 2, 1.0, 2, "yes"), TypeError, "aligned must be True or False"),
+        (lambda x, b: ops.roi_align(x, "boxes", 2), TypeError, "boxes must be a Tensor"),
+        (lambda x, b: ops.roi_align(x, b.long(), 2), TypeError, "boxes must be a floating-point"),
+        (lambda x, b: ops.roi_pool(x, b * torch.tensor([1, float("nan"), 1, 1, 1]), 2), ValueError, "finite"),
+        (lambda x, b: ops.bilinear_interpolate(x, 1.0, 1.0), ValueError, "feature must be a 2-D or 3-D"),
+        (lambda x, b: ops.bilinear_interpolate(x[0], float("nan"), 1.0), ValueError, "y must not contain NaN"),
+        (lambda x, b: ops.bilinear_interpolate(x[0], torch.zeros(3), torch.zeros(4)), ValueError, "same shape"),
+        (lambda x, b: ops.bilinear_interpolate(x[0], "1", 1.0), TypeError, "y must be a number or a tensor"),
+        (lambda x, b: ops.roi_align_geometry((1, 2, 3), 2), TypeError, "box must be 4 numbers"),
+        (lambda x, b: ops.roi_align_geometry((1, 2, 3, float("inf")), 2), ValueError, "must be finite"),
+        (lambda x, b: ops.roi_pool_geometry((1, 2, 3, 4), 2, 0.0), ValueError, "spatial_scale must be > 0"),
+        (lambda x, b: ops.roi_pool_geometry((1, 2, 3, 4), 2, 1.0, (5,)), TypeError, "feature_size"),
+        (lambda x, b: ops.misalignment_pixels(torch.zeros(5), 0.5), ValueError, "box must hold 4 numbers"),
+    ],
+)
 def test_bad_input_is_rejected_with_a_clear_message(call, error, message):
     x = feature_maps()
     boxes = torch.tensor([[0, 1.0, 2, 30, 40], [1, 5.0, 5, 9, 9]])

@@ -7,15 +7,32 @@ import torch
 import torchvision
 
 from vislib import ops
-from vislib.checks import (_bilinear_cases, _roi_align_at_point, _roi_align_bin_cases, check_bilinear_interpolate,
-                           check_roi_align_bin, roi_align_bin_reference)
+from vislib.checks import (
+    _bilinear_cases,
+    _roi_align_at_point,
+    _roi_align_bin_cases,
+    check_bilinear_interpolate,
+    check_roi_align_bin,
+    roi_align_bin_reference,
+)
 
 
 # --------------------------------------------------------------------------- bilinear interpolation
 
 
-def bilinear(feature, y, x, *, swap=False, near_weights=False, nearest=False, negative_outside=False,
-             last_row_outside=False, clamp_everything=False, no_last_row_rule=False):
+def bilinear(
+    feature,
+    y,
+    x,
+    *,
+    swap=False,
+    near_weights=False,
+    nearest=False,
+    negative_outside=False,
+    last_row_outside=False,
+    clamp_everything=False,
+    no_last_row_rule=False,
+):
     """The notebook's solution, with switches for the typical mistakes."""
     if swap:
         y, x = x, y
@@ -45,14 +62,19 @@ def bilinear(feature, y, x, *, swap=False, near_weights=False, nearest=False, ne
     dy, dx = y - y_low, x - x_low
     if near_weights:
         dy, dx = 1 - dy, 1 - dx
-    return float((1 - dy) * (1 - dx) * feature[y_low, x_low] + (1 - dy) * dx * feature[y_low, x_high]
-                 + dy * (1 - dx) * feature[y_high, x_low] + dy * dx * feature[y_high, x_high])
+    return float(
+        (1 - dy) * (1 - dx) * feature[y_low, x_low]
+        + (1 - dy) * dx * feature[y_low, x_high]
+        + dy * (1 - dx) * feature[y_high, x_low]
+        + dy * dx * feature[y_high, x_high]
+    )
 
 
 def test_the_oracle_is_torchvision_and_vislib():
     for feature, y, x in _bilinear_cases():
-        assert _roi_align_at_point(feature, y, x) == pytest.approx(ops.bilinear_interpolate(feature, y, x).item(),
-                                                                   abs=1e-12)
+        assert _roi_align_at_point(feature, y, x) == pytest.approx(
+            ops.bilinear_interpolate(feature, y, x).item(), abs=1e-12
+        )
 
 
 def test_right_answers_pass():
@@ -60,15 +82,18 @@ def test_right_answers_pass():
     assert check_bilinear_interpolate(lambda f, y, x: ops.bilinear_interpolate(f, y, x)) > 0  # a 0-d tensor is fine
 
 
-@pytest.mark.parametrize("mistake, message", [
-    ({"swap": True}, "x and y are swapped"),
-    ({"near_weights": True}, "rectangle OPPOSITE"),
-    ({"nearest": True}, "nearest grid point"),
-    ({"negative_outside": True}, r"Points in \[-1, 0\) are not outside"),
-    ({"last_row_outside": True}, "at or past the last row"),
-    ({"clamp_everything": True}, "more than one cell outside"),
-    ({"no_last_row_rule": True}, "raised IndexError"),
-])
+@pytest.mark.parametrize(
+    "mistake, message",
+    [
+        ({"swap": True}, "x and y are swapped"),
+        ({"near_weights": True}, "rectangle OPPOSITE"),
+        ({"nearest": True}, "nearest grid point"),
+        ({"negative_outside": True}, r"Points in \[-1, 0\) are not outside"),
+        ({"last_row_outside": True}, "at or past the last row"),
+        ({"clamp_everything": True}, "more than one cell outside"),
+        ({"no_last_row_rule": True}, "raised IndexError"),
+    ],
+)
 def test_bilinear_mistakes_are_named(mistake, message):
     with pytest.raises(AssertionError, match=message):
         check_bilinear_interpolate(lambda f, y, x: bilinear(f, y, x, **mistake))
@@ -84,10 +109,28 @@ def test_bilinear_must_return_a_number():
 # --------------------------------------------------------------------------- RoI Align, one bin
 
 
-def roi_align_bin(feature, box, output_size, bin_row, bin_col, spatial_scale, sampling_ratio, aligned, *,
-                  forget_offset=False, always_offset=False, no_minimum=False, round_box=False, round_bins=False,
-                  nearest=False, no_scale=False, corner=False, use_max=False, swap_bins=False,
-                  adaptive_as_one=False):
+def roi_align_bin(
+    feature,
+    box,
+    output_size,
+    bin_row,
+    bin_col,
+    spatial_scale,
+    sampling_ratio,
+    aligned,
+    *,
+    forget_offset=False,
+    always_offset=False,
+    no_minimum=False,
+    round_box=False,
+    round_bins=False,
+    nearest=False,
+    no_scale=False,
+    corner=False,
+    use_max=False,
+    swap_bins=False,
+    adaptive_as_one=False,
+):
     """The notebook's solution, with switches for the typical mistakes."""
     if swap_bins:
         bin_row, bin_col = bin_col, bin_row
@@ -128,7 +171,8 @@ def test_the_reference_equals_torchvision():
         rois = torch.tensor([[0.0, *box]], dtype=torch.float64)
         expected = torchvision.ops.roi_align(feature[None, None], rois, size, scale, ratio, aligned)[0, 0, row, col]
         assert roi_align_bin_reference(feature, box, size, row, col, scale, ratio, aligned) == pytest.approx(
-            expected.item(), abs=1e-12)
+            expected.item(), abs=1e-12
+        )
 
 
 def test_right_roi_align_bins_pass():
@@ -136,19 +180,22 @@ def test_right_roi_align_bins_pass():
     assert check_roi_align_bin(roi_align_bin_reference) > 0
 
 
-@pytest.mark.parametrize("mistake, message", [
-    ({"forget_offset": True}, "shift the scaled box by half a cell"),
-    ({"always_offset": True}, "belongs to aligned=True only"),
-    ({"no_minimum": True}, "at least one cell wide"),
-    ({"round_box": True}, "Do not round the box to whole cells"),
-    ({"round_bins": True}, r"Do not round the bins' edges \(floor / ceil"),
-    ({"nearest": True}, "Do not round the sample points"),
-    ({"no_scale": True}, "Multiply the box by spatial_scale"),
-    ({"corner": True}, r"\(i \+ 1/2\) / sampling_ratio"),
-    ({"use_max": True}, "averages a bin's samples"),
-    ({"swap_bins": True}, "bin_row and bin_col are swapped"),
-    ({"adaptive_as_one": True}, "sampling_ratio <= 0 is adaptive"),
-])
+@pytest.mark.parametrize(
+    "mistake, message",
+    [
+        ({"forget_offset": True}, "shift the scaled box by half a cell"),
+        ({"always_offset": True}, "belongs to aligned=True only"),
+        ({"no_minimum": True}, "at least one cell wide"),
+        ({"round_box": True}, "Do not round the box to whole cells"),
+        ({"round_bins": True}, r"Do not round the bins' edges \(floor / ceil"),
+        ({"nearest": True}, "Do not round the sample points"),
+        ({"no_scale": True}, "Multiply the box by spatial_scale"),
+        ({"corner": True}, r"\(i \+ 1/2\) / sampling_ratio"),
+        ({"use_max": True}, "averages a bin's samples"),
+        ({"swap_bins": True}, "bin_row and bin_col are swapped"),
+        ({"adaptive_as_one": True}, "sampling_ratio <= 0 is adaptive"),
+    ],
+)
 def test_roi_align_bin_mistakes_are_named(mistake, message):
     with pytest.raises(AssertionError, match=message):
         check_roi_align_bin(lambda *args: roi_align_bin(*args, **mistake))

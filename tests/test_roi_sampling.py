@@ -78,8 +78,10 @@ def test_one_sample_per_bin_is_the_bin_output(explorer, aligned):
 def test_the_bin_output_is_the_mean_of_its_samples(explorer):
     for sampling_ratio in (2, 3, -1):
         state = explorer.state(60, 20, 110, 90, 4, sampling_ratio, True, 16, 1, 2, 0)
-        values = [explorer.state(60, 20, 110, 90, 4, sampling_ratio, True, 16, 1, 2, k).sample_value
-                  for k in range(state.samples_per_bin)]
+        values = [
+            explorer.state(60, 20, 110, 90, 4, sampling_ratio, True, 16, 1, 2, k).sample_value
+            for k in range(state.samples_per_bin)
+        ]
         assert len(values) == state.grid[0] * state.grid[1]
         assert np.mean(values) == pytest.approx(state.align_value, abs=1e-5)
 
@@ -142,8 +144,7 @@ def test_aligned_samples_are_centred_on_the_box_and_unaligned_shifted_half_a_cel
         unaligned = explorer.state(*box, 4, 2, False, stride)
         centre = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
         np.testing.assert_allclose(aligned.samples_px.reshape(-1, 2).mean(axis=0), centre, atol=1e-3)
-        np.testing.assert_allclose(unaligned.samples_px.reshape(-1, 2).mean(axis=0), centre + stride / 2,
-                                   atol=1e-3)
+        np.testing.assert_allclose(unaligned.samples_px.reshape(-1, 2).mean(axis=0), centre + stride / 2, atol=1e-3)
         np.testing.assert_allclose(aligned.align_roi_px, aligned.box, atol=1e-3)
         x1, y1, x2, y2 = aligned.box
         points = aligned.samples_px.reshape(-1, 2)
@@ -168,19 +169,22 @@ def test_selection_is_clamped_to_existing_bins_and_points(explorer):
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"stride": 7}, ValueError, "stride must be one of 8, 16, 32"),
-    ({"background": "heatmap"}, ValueError, "background must be one of"),
-    ({"output_size": 0}, ValueError, "output_size must be >= 1"),
-    ({"output_size": 2.0}, TypeError, "output_size must be an integer"),
-    ({"sampling_ratio": -2}, ValueError, "sampling_ratio must be >= -1"),
-    ({"aligned": "yes"}, TypeError, "aligned must be True or False"),
-    ({"width": -1.0}, ValueError, "width must be >= 0"),
-    ({"x": float("nan")}, ValueError, "x must be finite"),
-    ({"y": "10"}, TypeError, "y must be a real number"),
-    ({"bin_row": -1}, ValueError, "bin_row must be >= 0"),
-    ({"sample": 1.5}, TypeError, "sample must be an integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"stride": 7}, ValueError, "stride must be one of 8, 16, 32"),
+        ({"background": "heatmap"}, ValueError, "background must be one of"),
+        ({"output_size": 0}, ValueError, "output_size must be >= 1"),
+        ({"output_size": 2.0}, TypeError, "output_size must be an integer"),
+        ({"sampling_ratio": -2}, ValueError, "sampling_ratio must be >= -1"),
+        ({"aligned": "yes"}, TypeError, "aligned must be True or False"),
+        ({"width": -1.0}, ValueError, "width must be >= 0"),
+        ({"x": float("nan")}, ValueError, "x must be finite"),
+        ({"y": "10"}, TypeError, "y must be a real number"),
+        ({"bin_row": -1}, ValueError, "bin_row must be >= 0"),
+        ({"sample": 1.5}, TypeError, "sample must be an integer"),
+    ],
+)
 def test_bad_state_arguments_are_named(explorer, kwargs, error, message):
     arguments = dict(x=10, y=10, width=50, height=50)
     with pytest.raises(error, match=message):
@@ -212,8 +216,13 @@ def test_bad_plotting_arguments_are_named(explorer):
 
 
 def test_static_drawing_functions_draw_onto_given_axes(explorer):
-    from vislib.plotting.roi import (draw_bilinear_closeup, draw_pooled_output, draw_roi_align, draw_roi_pool,
-                                     plot_roi_comparison)
+    from vislib.plotting.roi import (
+        draw_bilinear_closeup,
+        draw_pooled_output,
+        draw_roi_align,
+        draw_roi_pool,
+        plot_roi_comparison,
+    )
 
     plt.close("all")
     state = explorer.state(70, 14, 88, 76, 7, 2, False, 16, 3, 3, 0)
@@ -240,11 +249,15 @@ def test_cached_text_draws_what_plain_text_draws():
         figure, ax = new_figure(figsize=(3, 2))
         ax.imshow(np.linspace(0, 1, 64).reshape(8, 8), cmap="gray")
         if cached:
-            texts = [_cached_text(ax, 0.3, 0.6, ha="center", va="center", bbox=_LABEL_BOX),
-                     _cached_text(ax, 0.1, 0.2, ha="left", va="bottom", color="C3")]
+            texts = [
+                _cached_text(ax, 0.3, 0.6, ha="center", va="center", bbox=_LABEL_BOX),
+                _cached_text(ax, 0.1, 0.2, ha="left", va="bottom", color="C3"),
+            ]
         else:
-            texts = [ax.text(0.3, 0.6, "", transform=ax.transAxes, ha="center", va="center", bbox=_LABEL_BOX),
-                     ax.text(0.1, 0.2, "", transform=ax.transAxes, ha="left", va="bottom", color="C3")]
+            texts = [
+                ax.text(0.3, 0.6, "", transform=ax.transAxes, ha="center", va="center", bbox=_LABEL_BOX),
+                ax.text(0.1, 0.2, "", transform=ax.transAxes, ha="left", va="bottom", color="C3"),
+            ]
         figure.canvas.draw()
         for value in ("0.42", "x2 +18", "0.42"):  # the second "0.42" comes from the cache
             for text in texts:
@@ -280,11 +293,20 @@ def test_widget_fast_path_matches_a_full_redraw(widget, explorer):
 
     rng = np.random.default_rng(0)
     for _ in range(15):
-        widget.set(x=int(rng.integers(0, 200)), y=int(rng.integers(0, 200)), width=int(rng.integers(8, 160)),
-                   height=int(rng.integers(8, 160)), output_size=int(rng.integers(1, 9)),
-                   sampling_ratio=int(rng.choice([-1, 1, 2, 3])), aligned=bool(rng.integers(2)),
-                   stride=int(rng.choice([8, 16, 32])), bin_row=int(rng.integers(8)), bin_col=int(rng.integers(8)),
-                   sample=int(rng.integers(9)), background=str(rng.choice(["photo", "feature map"])))
+        widget.set(
+            x=int(rng.integers(0, 200)),
+            y=int(rng.integers(0, 200)),
+            width=int(rng.integers(8, 160)),
+            height=int(rng.integers(8, 160)),
+            output_size=int(rng.integers(1, 9)),
+            sampling_ratio=int(rng.choice([-1, 1, 2, 3])),
+            aligned=bool(rng.integers(2)),
+            stride=int(rng.choice([8, 16, 32])),
+            bin_row=int(rng.integers(8)),
+            bin_col=int(rng.integers(8)),
+            sample=int(rng.integers(9)),
+            background=str(rng.choice(["photo", "feature map"])),
+        )
     fresh = roi_align_widget(explorer)
     fresh.set(**widget.values())
     assert widget.last_state.pool.roi == fresh.last_state.pool.roi
@@ -300,8 +322,14 @@ def test_many_updates_do_not_leak(widget):
     children = sum(len(ax.get_children()) for ax in widget.figure.axes)
     texts = len(widget.figure.texts)
     for i in range(120):
-        widget.set(x=(13 * i) % 250, width=10 + (17 * i) % 200, output_size=1 + i % 8, sample=i % 9,
-                   stride=(8, 16, 32)[i % 3], aligned=bool(i % 2))
+        widget.set(
+            x=(13 * i) % 250,
+            width=10 + (17 * i) % 200,
+            output_size=1 + i % 8,
+            sample=i % 9,
+            stride=(8, 16, 32)[i % 3],
+            aligned=bool(i % 2),
+        )
     assert plt.get_fignums() == []
     assert len(widget.figure.axes) == axes
     assert sum(len(ax.get_children()) for ax in widget.figure.axes) == children

@@ -12,8 +12,14 @@ from PIL import Image
 from vislib.checks import check_average_precision, check_box_iou
 from vislib.data.shapes import ShapesDataset, to_coco
 from vislib.metrics import coco_evaluate
-from vislib.scoring import (SimulatedDetector, iou_state, pool_matches, pool_matches_fast, simulate_detections,
-                            threshold_state)
+from vislib.scoring import (
+    SimulatedDetector,
+    iou_state,
+    pool_matches,
+    pool_matches_fast,
+    simulate_detections,
+    threshold_state,
+)
 from vislib.training.detection import to_coco_results
 from vislib.training.monitor import evaluate_epoch
 from vislib.widgets.scoring import iou_widget, precision_recall_widget
@@ -61,8 +67,10 @@ def test_fast_pooled_matching_equals_match_detections(shapes, setting):
     detections = simulate_detections(targets, *setting, num_classes=4, image_size=96, seed=1)
     fast = pool_matches_fast(detections, targets)
     reference = pool_matches(detections, targets, num_classes=4)
-    key = lambda m: {(int(i), int(d)): (bool(t), int(g)) for i, d, t, g in  # noqa: E731
-                     zip(m.image_index, m.detection_index, m.tp, m.matched_gt)}
+    key = lambda m: {
+        (int(i), int(d)): (bool(t), int(g))
+        for i, d, t, g in zip(m.image_index, m.detection_index, m.tp, m.matched_gt)  # noqa: E731
+    }
     assert key(fast) == key(reference)
     np.testing.assert_allclose(fast.scores, reference.scores)
     np.testing.assert_allclose(fast.precision, reference.precision)
@@ -114,8 +122,12 @@ def test_widgets_fast_paths_match_full_redraws(shapes):
     detector = SimulatedDetector(targets, num_classes=4, image_size=96)
     pr = precision_recall_widget(detector, pictures)
     for _ in range(15):
-        pr.set(localization_noise=float(rng.uniform(0, 0.5)), false_positives=float(rng.uniform(0, 5)),
-               calibration=float(rng.uniform(0, 1)), score_threshold=float(rng.uniform(0, 1)))
+        pr.set(
+            localization_noise=float(rng.uniform(0, 0.5)),
+            false_positives=float(rng.uniform(0, 5)),
+            calibration=float(rng.uniform(0, 1)),
+            score_threshold=float(rng.uniform(0, 1)),
+        )
     again = precision_recall_widget(detector, pictures)
     again.set(**pr.values())
     assert np.mean(np.abs(_pixels(pr.image.value) - _pixels(again.image.value)) > 24) < 0.002  # JPEG noise
@@ -142,6 +154,7 @@ def test_exercise_checks_accept_the_references_and_name_mistakes():
 
     def voc_plus_one(a, b):
         from vislib.checks import _iou_plus_one
+
         return _iou_plus_one(a, b).float()
 
     with pytest.raises(AssertionError, match=r"added 1 to widths"):

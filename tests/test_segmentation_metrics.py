@@ -49,8 +49,9 @@ def test_confusion_matrix_equals_sklearn(seed, ignore_index):
     ours = confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
     assert ours.dtype == torch.int64 and ours.shape == (num_classes, num_classes)
     keep = np.ones(target.numel(), bool) if ignore_index is None else (target != ignore_index).numpy().ravel()
-    expected = sk_confusion_matrix(target.numpy().ravel()[keep], pred.numpy().ravel()[keep],
-                                   labels=list(range(num_classes)))
+    expected = sk_confusion_matrix(
+        target.numpy().ravel()[keep], pred.numpy().ravel()[keep], labels=list(range(num_classes))
+    )
     np.testing.assert_array_equal(ours.numpy(), expected)
     # Rows are the truth: row sums count each true class's pixels.
     t = target.ravel()[torch.from_numpy(keep)]
@@ -72,8 +73,13 @@ def test_scores_equal_direct_computation(seed, ignore_index):
     np.testing.assert_allclose(class_accuracy(confusion).numpy(), recall, rtol=1e-12)
     # sklearn's jaccard_score (average=None) is the per-class IoU.
     k = keep.numpy().ravel()
-    sk_iou = jaccard_score(target.numpy().ravel()[k], pred.numpy().ravel()[k], labels=list(range(num_classes)),
-                           average=None, zero_division=0)
+    sk_iou = jaccard_score(
+        target.numpy().ravel()[k],
+        pred.numpy().ravel()[k],
+        labels=list(range(num_classes)),
+        average=None,
+        zero_division=0,
+    )
     np.testing.assert_allclose(per_class_iou(confusion).numpy(), sk_iou, rtol=1e-12)
 
 
@@ -105,7 +111,7 @@ def test_perfect_and_all_background_predictions():
 def test_confusion_matrices_add_over_batches():
     pred, target = _random_maps(3, shape=(6, 9, 9), num_classes=4, ignore_index=255)
     whole = confusion_matrix(pred, target, 4, 255)
-    parts = sum(confusion_matrix(pred[i:i + 2], target[i:i + 2], 4, 255) for i in range(0, 6, 2))
+    parts = sum(confusion_matrix(pred[i : i + 2], target[i : i + 2], 4, 255) for i in range(0, 6, 2))
     assert torch.equal(whole, parts)
 
 

@@ -114,7 +114,7 @@ def test_pyramid_pooling_by_hand():
             _, conv, bn, _ = branch
             reduced = F.relu(bn(conv(pooled)))
             expected = F.interpolate(reduced, size=(8, 8), mode="bilinear", align_corners=False)
-            assert torch.allclose(out[:, 8 + 2 * k: 10 + 2 * k], expected, atol=1e-6)
+            assert torch.allclose(out[:, 8 + 2 * k : 10 + 2 * k], expected, atol=1e-6)
         # The 1 x 1 bin is the global average: the same context at every position.
         global_branch = out[:, 8:10]
         assert torch.allclose(global_branch, global_branch[:, :, :1, :1].expand_as(global_branch))
@@ -210,8 +210,14 @@ def test_segmentation_plots_draw_without_pyplot():
 
     from vislib.plotting import new_figure
     from vislib.plotting.segmentation import (
-        class_legend, plot_confusion_matrix, plot_label_map, plot_model_comparison, plot_overlay,
-        plot_prediction_grid, plot_pyramid_bins, plot_stage_maps,
+        class_legend,
+        plot_confusion_matrix,
+        plot_label_map,
+        plot_model_comparison,
+        plot_overlay,
+        plot_prediction_grid,
+        plot_pyramid_bins,
+        plot_stage_maps,
     )
 
     figures_before = len(matplotlib.pyplot.get_fignums()) if "matplotlib.pyplot" in __import__("sys").modules else 0

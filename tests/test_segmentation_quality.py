@@ -167,16 +167,21 @@ def test_miou_checker_accepts_a_right_answer_in_any_number_type():
     assert check_miou_from_confusion(lambda c: np.float64(_good_miou(c))) == 5
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda c: float((c.diagonal() / (c.sum(0) + c.sum(1) - c.diagonal()).clamp(min=1)).double().mean()),
-     "appears in neither map as IoU 0"),
-    (lambda c: float(torch.nanmean(c.diagonal().double() / c.sum(1))), "class accuracy"),
-    (lambda c: float(torch.nanmean(c.diagonal().double() / c.sum(0))), "precision"),
-    (lambda c: float(torch.nanmean(c.diagonal().double() / (c.sum(0) + c.sum(1)))), "subtracting TP"),
-    (lambda c: float(torch.nanmean(2 * c.diagonal().double() / (c.sum(0) + c.sum(1)))), "Dice"),
-    (lambda c: float(c.diagonal().sum() / c.sum()), "pixel accuracy"),
-    (lambda c: float((c.diagonal().double() / (c.sum(0) + c.sum(1) - c.diagonal())).mean()), "0 / 0 = NaN"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (
+            lambda c: float((c.diagonal() / (c.sum(0) + c.sum(1) - c.diagonal()).clamp(min=1)).double().mean()),
+            "appears in neither map as IoU 0",
+        ),
+        (lambda c: float(torch.nanmean(c.diagonal().double() / c.sum(1))), "class accuracy"),
+        (lambda c: float(torch.nanmean(c.diagonal().double() / c.sum(0))), "precision"),
+        (lambda c: float(torch.nanmean(c.diagonal().double() / (c.sum(0) + c.sum(1)))), "subtracting TP"),
+        (lambda c: float(torch.nanmean(2 * c.diagonal().double() / (c.sum(0) + c.sum(1)))), "Dice"),
+        (lambda c: float(c.diagonal().sum() / c.sum()), "pixel accuracy"),
+        (lambda c: float((c.diagonal().double() / (c.sum(0) + c.sum(1) - c.diagonal())).mean()), "0 / 0 = NaN"),
+    ],
+)
 def test_miou_checker_names_the_mistake(wrong, hint):
     from vislib.checks import check_miou_from_confusion
 

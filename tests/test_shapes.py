@@ -138,11 +138,15 @@ def test_coco_export_evaluates_perfectly():
 
     data = ShapesDataset(6, image_size=64, seed=2)
     gt = to_coco(data)
-    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
-               for a in gt["annotations"]]
+    results = [
+        {"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
+        for a in gt["annotations"]
+    ]
     assert coco_evaluate(gt, results).summary["AP"] == pytest.approx(1.0)
-    segm = [{"image_id": a["image_id"], "category_id": a["category_id"], "segmentation": a["segmentation"],
-             "score": 1.0} for a in gt["annotations"]]
+    segm = [
+        {"image_id": a["image_id"], "category_id": a["category_id"], "segmentation": a["segmentation"], "score": 1.0}
+        for a in gt["annotations"]
+    ]
     assert coco_evaluate(gt, segm, "segm").summary["AP"] == pytest.approx(1.0)
 
 
@@ -183,16 +187,22 @@ def test_bad_input(dataset):
         ShapesDataset(3, image_size=8)
     with pytest.raises(ValueError, match=r"max_objects must be >= min_objects \(3\), got 2"):
         ShapesDataset(3, min_objects=3, max_objects=2)
-    with pytest.raises(ValueError, match="classes must be taken from 'circle', 'square', 'triangle', 'star'; got 'hexagon'"):
+    with pytest.raises(
+        ValueError, match="classes must be taken from 'circle', 'square', 'triangle', 'star'; got 'hexagon'"
+    ):
         ShapesDataset(3, classes=("circle", "hexagon"))
     with pytest.raises(IndexError, match="index 24 is out of range for a data set of 24 images"):
         dataset[24]
     with pytest.raises(TypeError, match="index must be an integer"):
         dataset["0"]
     with pytest.raises(ValueError, match=r"target\['labels'\]\[0\] is 5, outside 1..4"):
-        to_voc_xml({"boxes": torch.tensor([[0.0, 0, 5, 5]]), "labels": torch.tensor([5])}, "a.png", (10, 10), class_names)
+        to_voc_xml(
+            {"boxes": torch.tensor([[0.0, 0, 5, 5]]), "labels": torch.tensor([5])}, "a.png", (10, 10), class_names
+        )
     with pytest.raises(ValueError, match=r"target\['boxes'\]\[0\] must lie inside the 10x10 image"):
-        to_voc_xml({"boxes": torch.tensor([[0.0, 0, 50, 5]]), "labels": torch.tensor([1])}, "a.png", (10, 10), class_names)
+        to_voc_xml(
+            {"boxes": torch.tensor([[0.0, 0, 50, 5]]), "labels": torch.tensor([1])}, "a.png", (10, 10), class_names
+        )
     with pytest.raises(ValueError, match=r"size must be \(height, width\)"):
         to_voc_xml({"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}, "a.png", 10, class_names)
     with pytest.raises(ValueError, match=r"coco\['annotations'\]\[0\] refers to unknown image id 9"):

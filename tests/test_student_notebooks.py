@@ -133,8 +133,13 @@ def test_student_version_fails_only_in_its_check_cells(source, monkeypatch):
     checks = [i for i, cell in enumerate(student.cells) if _is_check_cell(cell)]
     assert checks, "an exercise notebook needs check cells (nbgrader metadata grade: true)"
     student.cells = student.cells[: checks[-1] + 1]
-    NotebookClient(student, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(source.parent)}}).execute()
+    NotebookClient(
+        student,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(source.parent)}},
+    ).execute()
     failed = {}
     for index, cell in enumerate(student.cells):
         for output in cell.get("outputs", []):

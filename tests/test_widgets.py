@@ -76,8 +76,11 @@ def test_the_fast_path_draws_the_same_picture_as_a_fresh_widget():
     rng = np.random.default_rng(0)
     widget = saturation_widget()
     for _ in range(25):
-        widget.set(mean=float(rng.uniform(-5, 5)), std=float(rng.uniform(0.2, 5)),
-                   nonlinearity=str(rng.choice(["sigmoid", "tanh", "relu"])))
+        widget.set(
+            mean=float(rng.uniform(-5, 5)),
+            std=float(rng.uniform(0.2, 5)),
+            nonlinearity=str(rng.choice(["sigmoid", "tanh", "relu"])),
+        )
     fresh = saturation_widget()  # same first state, so the same (frozen) layout
     fresh.set(**widget.values())  # one full render for this background, no blitting history
     difference = np.abs(_pixels(widget.image.value) - _pixels(fresh.image.value))

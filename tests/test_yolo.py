@@ -40,8 +40,11 @@ def test_modules_are_computations_only(repository, module):
     tree = ast.parse((repository / module).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
-    bad = [name for name in imported if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting",
-                                                           "vislib.widgets"))]
+    bad = [
+        name
+        for name in imported
+        if name.startswith(("matplotlib", "ipywidgets", "IPython", "vislib.plotting", "vislib.widgets"))
+    ]
     assert not bad
 
 
@@ -498,19 +501,20 @@ def test_short_training_run_learns_to_detect():
     assert run.num_images == 600 and 0 < run.dropped_objects < 0.1 * run.total_objects
     assert run.epoch_losses[-1] < 0.7 * run.epoch_losses[0]
     assert run.images_per_second > 0
-    print(f"\nAP50 untrained {untrained:.3f} -> trained {trained:.3f}; {run.images_per_second:.0f} images/s, "
-          f"{seconds:.1f} s")
+    print(
+        f"\nAP50 untrained {untrained:.3f} -> trained {trained:.3f}; {run.images_per_second:.0f} images/s, "
+        f"{seconds:.1f} s"
+    )
     assert trained > max(0.08, 4 * untrained)
-
 
 
 def test_training_step_helpers_stop_on_a_non_finite_loss_and_average_each_epoch():
     from vislib.training.detection import LOSS_PARTS, _end_epoch, _take_step
 
     run, weight = DetectorTrainingRun(), torch.nn.Parameter(torch.ones(2))
-    optimizer = torch.optim.SGD([weight], lr=1.0)   # one step takes the weight to 0
+    optimizer = torch.optim.SGD([weight], lr=1.0)  # one step takes the weight to 0
     for value in (1.0, 3.0):
-        total = value * (weight ** 2).sum() / 2
+        total = value * (weight**2).sum() / 2
         assert _take_step(run, total, {key: total for key in LOSS_PARTS}, optimizer)
     assert run.losses == [1.0, pytest.approx(0.0)] and all(len(v) == 2 for v in run.loss_parts.values())
     assert _end_epoch(run, 1, torch.nn.Identity(), None, time.perf_counter(), first_step=0)
@@ -520,6 +524,12 @@ def test_training_step_helpers_stop_on_a_non_finite_loss_and_average_each_epoch(
     broken = (weight * float("nan")).sum()
     assert not _take_step(run, broken, {key: broken for key in LOSS_PARTS}, optimizer)
     assert run.diverged and run.steps == 2 and torch.equal(weight.detach(), before)
-    assert not _end_epoch(run, 2, torch.nn.Identity(), lambda *a: pytest.fail("no callback after divergence"),
-                          time.perf_counter(), first_step=2)
+    assert not _end_epoch(
+        run,
+        2,
+        torch.nn.Identity(),
+        lambda *a: pytest.fail("no callback after divergence"),
+        time.perf_counter(),
+        first_step=2,
+    )
     assert len(run.epoch_losses) == 2 and len(run.on_epoch_seconds) == 1

@@ -48,8 +48,12 @@ def test_fast_path_matches_a_full_redraw(predictions):
     widget = grid_prediction_widget(grid, dataset.classes)
     rng = np.random.default_rng(0)
     for _ in range(12):
-        widget.set(image_index=int(rng.integers(5)), conf_threshold=float(rng.uniform(0, 0.2)),
-                   nms_threshold=float(rng.uniform(0.1, 1)), class_index=int(rng.integers(4)))
+        widget.set(
+            image_index=int(rng.integers(5)),
+            conf_threshold=float(rng.uniform(0, 0.2)),
+            nms_threshold=float(rng.uniform(0.1, 1)),
+            class_index=int(rng.integers(4)),
+        )
     fresh = grid_prediction_widget(grid, dataset.classes)
     fresh.set(**widget.values())
 

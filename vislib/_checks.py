@@ -36,9 +36,7 @@ def check_int(name: str, value: Any, *, min_value: int | None = None, max_value:
     return value
 
 
-def check_number(
-    name: str, value: Any, *, min_value: float | None = None, max_value: float | None = None
-) -> float:
+def check_number(name: str, value: Any, *, min_value: float | None = None, max_value: float | None = None) -> float:
     """Return ``value`` as float; it must be a finite real number within the bounds."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
@@ -91,9 +89,7 @@ def check_tensor(
         raise TypeError(f"{name} must be a torch.Tensor, got {_describe(value)}")
     if shape is not None:
         pattern = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
-        if value.ndim != len(shape) or any(
-            isinstance(s, int) and s != actual for s, actual in zip(shape, value.shape)
-        ):
+        if value.ndim != len(shape) or any(isinstance(s, int) and s != actual for s, actual in zip(shape, value.shape)):
             raise ValueError(f"{name} must have shape {pattern}, got {list(value.shape)}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)

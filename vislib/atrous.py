@@ -102,8 +102,10 @@ def dilated_output_size(size: int, kernel_size: int, stride: int = 1, padding: i
     dilation = check_int("dilation", dilation, min_value=1)
     span = dilation * (kernel_size - 1) + 1
     if size + 2 * padding < span:
-        raise ValueError(f"a {kernel_size}x{kernel_size} kernel with dilation {dilation} spans {span} pixels, more "
-                         f"than the padded input ({size} + 2 * {padding})")
+        raise ValueError(
+            f"a {kernel_size}x{kernel_size} kernel with dilation {dilation} spans {span} pixels, more "
+            f"than the padded input ({size} + 2 * {padding})"
+        )
     return (size + 2 * padding - span) // stride + 1
 
 
@@ -118,7 +120,7 @@ def valid_tap_fraction(size: int, kernel_size: int = 3, dilation: int = 1) -> fl
     offsets = sampling_offsets(kernel_size, dilation)
     positions = np.arange(size)[:, None] + offsets[None, :]
     inside_1d = ((positions >= 0) & (positions < size)).mean()  # per axis; 2-D is the product
-    return float(inside_1d ** 2)
+    return float(inside_1d**2)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -145,8 +147,9 @@ def with_dilations(layers: Sequence[Layer], dilations: Sequence[int | None]) -> 
                 if layer.padding == same_padding(layer.kernel_size, layer.dilation):
                     padding = same_padding(layer.kernel_size, wanted)
                 name = layer.name.split(" (d=")[0]
-                layer = Layer("conv", layer.kernel_size, layer.stride, padding, wanted,
-                              f"{name} (d={wanted})" if name else "")
+                layer = Layer(
+                    "conv", layer.kernel_size, layer.stride, padding, wanted, f"{name} (d={wanted})" if name else ""
+                )
         if layer.kind == "conv":
             conv_index += 1
         edited.append(layer)
@@ -175,7 +178,12 @@ def cached_gradient_map(layers: tuple[Layer, ...], input_size: int, unit: tuple[
 
 
 def average_gradient_map(
-    layers: Sequence[Layer], input_size: int, unit: tuple[int, int], *, seeds: int = 8, channels: int = 4,
+    layers: Sequence[Layer],
+    input_size: int,
+    unit: tuple[int, int],
+    *,
+    seeds: int = 8,
+    channels: int = 4,
     relu: bool = True,
 ) -> np.ndarray:
     """``float64[H, W]``: Luo et al.'s effective receptive field of a randomly initialised network: the
@@ -269,8 +277,10 @@ class ReceptiveFieldExplorer:
         for name, layers in self.presets.items():
             needed = rf.minimum_input_size(list(layers))
             if needed > self.input_size:
-                raise ValueError(f"preset {name!r} needs an input of at least {needed} pixels, "
-                                 f"more than input_size {self.input_size}")
+                raise ValueError(
+                    f"preset {name!r} needs an input of at least {needed} pixels, "
+                    f"more than input_size {self.input_size}"
+                )
 
     def stack(self, preset: str, dilations: Sequence[int] = ()) -> tuple[Layer, ...]:
         """The preset's layers with the dilation overrides applied (0 keeps a layer's own)."""
@@ -287,8 +297,9 @@ class ReceptiveFieldExplorer:
 
         return (nearest(row), nearest(col)), out
 
-    def state(self, preset: str, d1: int = 0, d2: int = 0, d3: int = 0, d4: int = 0, row: int = 32,
-              col: int = 32) -> ReceptiveFieldState:
+    def state(
+        self, preset: str, d1: int = 0, d2: int = 0, d3: int = 0, d4: int = 0, row: int = 32, col: int = 32
+    ) -> ReceptiveFieldState:
         row = check_int("row", row, min_value=0, max_value=self.input_size - 1)
         col = check_int("col", col, min_value=0, max_value=self.input_size - 1)
         layers = self.stack(preset, (d1, d2, d3, d4))
@@ -306,9 +317,18 @@ class ReceptiveFieldExplorer:
         field_pixels = (rows.stop - rows.start) * (cols.stop - cols.start)
         center = (r0 + (last.size - 1) / 2, c0 + (last.size - 1) / 2)
         return ReceptiveFieldState(
-            preset=preset, layers=layers, unit=unit, output_size=out, field=field, size=last.size,
-            jump=last.jump, support=support, gradient=gradient, field_pixels=field_pixels,
-            reached=int(support[rows, cols].sum()), effective_size=2 * mass_radius(gradient, center) + 1,
+            preset=preset,
+            layers=layers,
+            unit=unit,
+            output_size=out,
+            field=field,
+            size=last.size,
+            jump=last.jump,
+            support=support,
+            gradient=gradient,
+            field_pixels=field_pixels,
+            reached=int(support[rows, cols].sum()),
+            effective_size=2 * mass_radius(gradient, center) + 1,
             center=center,
         )
 
@@ -331,5 +351,5 @@ def astronaut_image(size: int = 64, crop: tuple[int, int, int] | None = (20, 110
     image = rgb2gray(data.astronaut())
     if crop is not None:
         top, left, side = crop
-        image = image[top:top + side, left:left + side]
+        image = image[top : top + side, left : left + side]
     return resize(image, (size, size), anti_aliasing=True)

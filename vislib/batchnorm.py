@@ -68,8 +68,12 @@ def batch_norm(
     """
     check_tensor("x", x, ndim=4, floating=True)
     channels = x.shape[1]
-    for name, value in (("running_mean", running_mean), ("running_var", running_var),
-                        ("weight", weight), ("bias", bias)):
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         _per_channel(name, value, channels)
     check_type("training", training, bool, "True or False")
     momentum = check_number("momentum", momentum, min_value=0.0, max_value=1.0)
@@ -116,9 +120,17 @@ def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
             shift = shift + bn.bias
         if conv.bias is not None:
             shift = shift + scale * conv.bias
-        folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
-                           padding=conv.padding, dilation=conv.dilation, groups=conv.groups, bias=True,
-                           padding_mode=conv.padding_mode)
+        folded = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            dilation=conv.dilation,
+            groups=conv.groups,
+            bias=True,
+            padding_mode=conv.padding_mode,
+        )
         folded.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
         folded.bias.copy_(shift)
     return folded.to(conv.weight.device)
@@ -167,8 +179,9 @@ def block_activations(model: nn.Module, images: Tensor, layer: int, training: bo
     return captured
 
 
-def batch_mean_samples(model: nn.Module, images: Tensor, batch_size: int, layer: int = 0, channel: int = 0,
-                       draws: int = 200, seed: int = 0) -> Tensor:
+def batch_mean_samples(
+    model: nn.Module, images: Tensor, batch_size: int, layer: int = 0, channel: int = 0, draws: int = 200, seed: int = 0
+) -> Tensor:
     """The mean of one filter's conv output over ``draws`` random batches of ``batch_size`` images.
 
     Shows how noisy batch statistics are: batch norm in training mode

@@ -55,9 +55,12 @@ def check_conv_output_size(conv_output_size: Callable[..., int]) -> int:
         if got != expected:
             exact = (size + 2 * padding - kernel) / stride + 1
             hints = {
-                math.floor((size - kernel) / stride) + 1: "Did you forget the padding? It is added on both sides: 2 * padding.",
+                math.floor((size - kernel) / stride)
+                + 1: "Did you forget the padding? It is added on both sides: 2 * padding.",
                 math.floor((size + padding - kernel) / stride) + 1: "Padding is added on both sides: use 2 * padding.",
-                math.floor((size + 2 * padding - kernel) / stride): "Did you forget the +1 (the first window's position)?",
+                math.floor(
+                    (size + 2 * padding - kernel) / stride
+                ): "Did you forget the +1 (the first window's position)?",
                 math.ceil(exact): "Round down, not up: a window must fit entirely inside the padded input.",
                 (size + 2 * padding - kernel + 1): "Did you forget to divide by the stride?",
             }
@@ -95,8 +98,10 @@ def _diagnose_normalization(x, got, weight, bias, eps) -> str:
             return message
     unbiased = _normalize_over(x, (0, 2, 3), eps, unbiased=True) * weight.reshape(shape) + bias.reshape(shape)
     if got.shape == unbiased.shape and torch.allclose(got, unbiased, atol=1e-5):
-        return ("You normalized with the unbiased variance (divide by n - 1). The output uses the biased "
-                "variance (divide by n); only the running estimate uses the unbiased one.")
+        return (
+            "You normalized with the unbiased variance (divide by n - 1). The output uses the biased "
+            "variance (divide by n); only the running estimate uses the unbiased one."
+        )
     plain = _normalize_over(x, (0, 2, 3), eps)
     if got.shape == plain.shape and torch.allclose(got, plain, atol=1e-4):
         return "You forgot the learned scale and shift: multiply by weight (gamma) and add bias (beta), per channel."
@@ -132,15 +137,19 @@ def check_batch_norm(batch_norm: Callable) -> int:
         expected = reference(x).detach()
         got = batch_norm(x, running_mean, running_var, weight, bias, False, 0.1, 1e-5)
         if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-            raise AssertionError(f"batch_norm must return a tensor of shape {list(expected.shape)} {where}, "
-                                 f"got {getattr(got, 'shape', type(got).__name__)}")
+            raise AssertionError(
+                f"batch_norm must return a tensor of shape {list(expected.shape)} {where}, "
+                f"got {getattr(got, 'shape', type(got).__name__)}"
+            )
         if not torch.allclose(got, expected, atol=1e-5, rtol=1e-5):
             batch_stats = _normalize_over(x, (0, 2, 3), 1e-5) * weight.reshape(1, -1, 1, 1) + bias.reshape(1, -1, 1, 1)
             no_affine = (x - running_mean.reshape(1, -1, 1, 1)) / torch.sqrt(running_var.reshape(1, -1, 1, 1) + 1e-5)
             hint = ""
             if torch.allclose(got, batch_stats, atol=1e-4):
-                hint = ("In evaluation mode (training=False) normalize with running_mean and running_var, not with "
-                        "the batch's statistics.")
+                hint = (
+                    "In evaluation mode (training=False) normalize with running_mean and running_var, not with "
+                    "the batch's statistics."
+                )
             elif torch.allclose(got, no_affine, atol=1e-4):
                 hint = "You forgot the learned scale and shift: multiply by weight (gamma) and add bias (beta), per channel."
             raise AssertionError(f"evaluation mode {where}: output differs from nn.BatchNorm2d. {hint}".strip())
@@ -153,8 +162,10 @@ def check_batch_norm(batch_norm: Callable) -> int:
         got = batch_norm(x, running_mean, running_var, weight, bias, True, 0.1, 1e-5)
         if not torch.allclose(got, expected, atol=1e-5, rtol=1e-5):
             hint = _diagnose_normalization(x, got, weight, bias, 1e-5)
-            raise AssertionError(f"training mode {where}: output differs from nn.BatchNorm2d "
-                                 f"(largest difference {(got - expected).abs().max():.3g}). {hint}".strip())
+            raise AssertionError(
+                f"training mode {where}: output differs from nn.BatchNorm2d "
+                f"(largest difference {(got - expected).abs().max():.3g}). {hint}".strip()
+            )
         if not torch.allclose(running_mean, reference.running_mean, atol=1e-5, rtol=1e-5):
             raise AssertionError(
                 f"training mode {where}: running_mean is {running_mean.tolist()[:3]}..., expected "
@@ -194,14 +205,21 @@ def check_fold_batchnorm(fold: Callable) -> int:
         with torch.no_grad():
             got = folded(x)
         if got.shape != expected.shape:
-            raise AssertionError(f"the folded convolution gives shape {list(got.shape)}, expected "
-                                 f"{list(expected.shape)}: keep the stride and padding of conv")
+            raise AssertionError(
+                f"the folded convolution gives shape {list(got.shape)}, expected "
+                f"{list(expected.shape)}: keep the stride and padding of conv"
+            )
         if not torch.allclose(got, expected, atol=1e-5, rtol=1e-4):
-            hint = "Remember conv's own bias: it is scaled too." if case.get("bias") else \
-                "scale = weight / sqrt(running_var + eps) multiplies each output filter's weights; " \
+            hint = (
+                "Remember conv's own bias: it is scaled too."
+                if case.get("bias")
+                else "scale = weight / sqrt(running_var + eps) multiplies each output filter's weights; "
                 "the new bias is beta - scale * running_mean (+ scale * conv.bias)."
-            raise AssertionError(f"bn(conv(x)) and the folded conv differ for conv {case} "
-                                 f"(largest difference {(got - expected).abs().max():.3g}). {hint}")
+            )
+            raise AssertionError(
+                f"bn(conv(x)) and the folded conv differ for conv {case} "
+                f"(largest difference {(got - expected).abs().max():.3g}). {hint}"
+            )
     return len(cases)
 
 
@@ -225,28 +243,40 @@ def check_box_iou(box_iou: Callable) -> int:
         (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[20.0, 20, 30, 30]])),  # apart: IoU 0
         (torch.tensor([[0.0, 0, 10, 10]]), torch.tensor([[0.0, 0, 10, 10]])),  # identical: IoU 1
     ]
-    cases += [(_random_boxes(generator, n, integer=True), _random_boxes(generator, m)) for n, m in ((3, 5), (7, 1), (20, 30))]
+    cases += [
+        (_random_boxes(generator, n, integer=True), _random_boxes(generator, m)) for n, m in ((3, 5), (7, 1), (20, 30))
+    ]
     for boxes1, boxes2 in cases:
         expected = torchvision.ops.box_iou(boxes1, boxes2)
         got = box_iou(boxes1.clone(), boxes2.clone())
-        where = f"for boxes1 {boxes1.tolist() if len(boxes1) == 1 else f'[{len(boxes1)}, 4]'} and boxes2 " \
-                f"{boxes2.tolist() if len(boxes2) == 1 else f'[{len(boxes2)}, 4]'}"
+        where = (
+            f"for boxes1 {boxes1.tolist() if len(boxes1) == 1 else f'[{len(boxes1)}, 4]'} and boxes2 "
+            f"{boxes2.tolist() if len(boxes2) == 1 else f'[{len(boxes2)}, 4]'}"
+        )
         if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
-            raise AssertionError(f"box_iou must return a [N, M] tensor ({list(expected.shape)}) {where}, got "
-                                 f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}. "
-                                 "Broadcast boxes1[:, None, :] against boxes2[None, :, :].")
+            raise AssertionError(
+                f"box_iou must return a [N, M] tensor ({list(expected.shape)}) {where}, got "
+                f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}. "
+                "Broadcast boxes1[:, None, :] against boxes2[None, :, :]."
+            )
         if not torch.allclose(got.double(), expected.double(), atol=1e-6):
             hint = ""
             if (got < 0).any() or torch.allclose(got.double(), _iou_unclamped(boxes1, boxes2), atol=1e-6):
-                hint = ("Boxes that do not overlap must have IoU 0: clamp the overlap's width and height at 0 "
-                        "(.clamp(min=0)) before multiplying them (two negative sides make a positive area).")
+                hint = (
+                    "Boxes that do not overlap must have IoU 0: clamp the overlap's width and height at 0 "
+                    "(.clamp(min=0)) before multiplying them (two negative sides make a positive area)."
+                )
             else:
                 plus_one = _iou_plus_one(boxes1, boxes2)
                 if torch.allclose(got.double(), plus_one, atol=1e-6):
-                    hint = ("You added 1 to widths and heights (the old PASCAL VOC devkit's integer-pixel "
-                            "convention); torchvision's boxes are continuous: width = x2 - x1.")
-            raise AssertionError(f"box_iou differs from torchvision.ops.box_iou {where}: got {got.flatten()[:4].tolist()}..., "
-                                 f"expected {expected.flatten()[:4].tolist()}.... {hint}".strip())
+                    hint = (
+                        "You added 1 to widths and heights (the old PASCAL VOC devkit's integer-pixel "
+                        "convention); torchvision's boxes are continuous: width = x2 - x1."
+                    )
+            raise AssertionError(
+                f"box_iou differs from torchvision.ops.box_iou {where}: got {got.flatten()[:4].tolist()}..., "
+                f"expected {expected.flatten()[:4].tolist()}.... {hint}".strip()
+            )
     return len(cases)
 
 
@@ -297,8 +327,10 @@ def check_average_precision(average_precision: Callable) -> int:
             tp_mean = float(p[tp.numpy()].sum() / total)
             hint = ""
             if abs(got - raw_area) < 1e-6 and abs(raw_area - expected) > 1e-9:
-                hint = ("You summed the raw precision: use the monotone envelope (precision at recall r is the best "
-                        "precision at any recall >= r) before taking the area.")
+                hint = (
+                    "You summed the raw precision: use the monotone envelope (precision at recall r is the best "
+                    "precision at any recall >= r) before taking the area."
+                )
             elif abs(got - tp_mean) < 1e-6:
                 hint = "Close: that is precision averaged at each TP. VOC 2010+ takes the area under the envelope."
             elif abs(got - float(np.trapezoid(p, r) if hasattr(np, "trapezoid") else 0)) < 1e-6:
@@ -313,8 +345,11 @@ def _segmentation_cases():
     generator = torch.Generator().manual_seed(4)
     cases = []
     target = torch.randint(0, 4, (3, 12, 12), generator=generator)
-    noisy = torch.where(torch.rand(target.shape, generator=generator) < 0.3,
-                        torch.randint(0, 4, target.shape, generator=generator), target)
+    noisy = torch.where(
+        torch.rand(target.shape, generator=generator) < 0.3,
+        torch.randint(0, 4, target.shape, generator=generator),
+        target,
+    )
     cases.append(("4 classes, 30% of the pixels relabelled at random", noisy, target, 4))
     # Class 4 appears neither in the targets nor in the predictions: it has no union.
     cases.append(("5 classes, class 4 absent from both maps", noisy, target, 5))
@@ -348,8 +383,9 @@ def check_miou_from_confusion(miou_from_confusion: Callable) -> int:
         confusion = confusion_matrix(pred, target, num_classes)
         expected = mean_iou(confusion)
         present = sorted(set(pred.flatten().tolist()) | set(target.flatten().tolist()))
-        sklearn_value = jaccard_score(target.flatten().numpy(), pred.flatten().numpy(), labels=present,
-                                      average="macro", zero_division=0)
+        sklearn_value = jaccard_score(
+            target.flatten().numpy(), pred.flatten().numpy(), labels=present, average="macro", zero_division=0
+        )
         assert abs(expected - sklearn_value) < 1e-9, "internal: the two oracles disagree"
         given = confusion.clone()
         got = miou_from_confusion(given)
@@ -369,39 +405,48 @@ def check_miou_from_confusion(miou_from_confusion: Callable) -> int:
         tp, rows, cols = c.diagonal(), c.sum(dim=1), c.sum(dim=0)
         hints = []
         if math.isnan(got):
-            hints.append("A class absent from both maps has TP + FP + FN = 0, so its IoU is 0 / 0 = NaN: leave "
-                         "such classes out of the mean (torch.nanmean, or keep only the classes whose union > 0).")
+            hints.append(
+                "A class absent from both maps has TP + FP + FN = 0, so its IoU is 0 / 0 = NaN: leave "
+                "such classes out of the mean (torch.nanmean, or keep only the classes whose union > 0)."
+            )
         else:
             union = rows + cols - tp
             candidates = {
                 "You counted a class that appears in neither map as IoU 0. It has no union (0 / 0): leave it out "
-                "of the mean, as mean_iou and PASCAL VOC do.":
-                    float((tp / union.clamp(min=1)).mean()),
+                "of the mean, as mean_iou and PASCAL VOC do.": float((tp / union.clamp(min=1)).mean()),
                 "That is the mean precision TP / (TP + FP) (divided by the column sums). IoU divides by the union "
                 "TP + FP + FN.": float(torch.nanmean(tp / cols)),
                 "That is the mean class accuracy (recall) TP / (TP + FN) (divided by the row sums). IoU divides "
                 "by the union TP + FP + FN.": float(torch.nanmean(tp / rows)),
-                "That is the pixel accuracy (trace / total), not the mean over classes of the IoU.":
-                    float(c.trace() / c.sum()),
+                "That is the pixel accuracy (trace / total), not the mean over classes of the IoU.": float(
+                    c.trace() / c.sum()
+                ),
                 "The union counts the intersection once: TP + FP + FN = row sum + column sum - TP. You added the "
                 "row and column sums without subtracting TP.": float(torch.nanmean(tp / (rows + cols))),
-                "That is the Dice / F1 score 2 TP / (2 TP + FP + FN), not the IoU TP / (TP + FP + FN).":
-                    float(torch.nanmean(2 * tp / (rows + cols))),
-                "You averaged over the pixels (a weighted mean): mIoU gives every class the same weight.":
-                    float((tp / union.clamp(min=1) * rows).sum() / rows.sum()),
+                "That is the Dice / F1 score 2 TP / (2 TP + FP + FN), not the IoU TP / (TP + FP + FN).": float(
+                    torch.nanmean(2 * tp / (rows + cols))
+                ),
+                "You averaged over the pixels (a weighted mean): mIoU gives every class the same weight.": float(
+                    (tp / union.clamp(min=1) * rows).sum() / rows.sum()
+                ),
             }
-            hints += [message for message, value in candidates.items()
-                      if math.isfinite(value) and abs(value - got) < 1e-6]
-        raise AssertionError(f"for {name}: miou_from_confusion returned {got:.6f}, but vislib's mean_iou and "
-                             f"sklearn's jaccard_score give {expected:.6f}. {' '.join(hints[:1])}".strip())
+            hints += [
+                message for message, value in candidates.items() if math.isfinite(value) and abs(value - got) < 1e-6
+            ]
+        raise AssertionError(
+            f"for {name}: miou_from_confusion returned {got:.6f}, but vislib's mean_iou and "
+            f"sklearn's jaccard_score give {expected:.6f}. {' '.join(hints[:1])}".strip()
+        )
     return checked
 
 
-def transposed_conv_output_size_oracle(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                                       output_padding: int = 0) -> int:
+def transposed_conv_output_size_oracle(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, output_padding: int = 0
+) -> int:
     """The output width of ``torch.nn.ConvTranspose2d`` on a ``size`` x ``size`` input, measured by running it."""
-    layer = torch.nn.ConvTranspose2d(1, 1, kernel_size, stride=stride, padding=padding,
-                                     output_padding=output_padding, bias=False)
+    layer = torch.nn.ConvTranspose2d(
+        1, 1, kernel_size, stride=stride, padding=padding, output_padding=output_padding, bias=False
+    )
     with torch.no_grad():
         return layer(torch.zeros(1, 1, size, size)).shape[-1]
 
@@ -425,38 +470,50 @@ def check_transposed_conv_output_size(transposed_output_size: Callable[..., int]
     cases = [(8, 4, 3, 2, 2), (8, 2, 2, 0, 0), *_transposed_cases()]
     for size, kernel, stride, padding, output_padding in cases:
         expected = transposed_conv_output_size_oracle(size, kernel, stride, padding, output_padding)
-        call = (f"transposed_output_size({size}, kernel_size={kernel}, stride={stride}, padding={padding}, "
-                f"output_padding={output_padding})")
+        call = (
+            f"transposed_output_size({size}, kernel_size={kernel}, stride={stride}, padding={padding}, "
+            f"output_padding={output_padding})"
+        )
         got = transposed_output_size(size, kernel, stride, padding, output_padding)
         if isinstance(got, bool) or not isinstance(got, (int, float, np.integer)):
             raise AssertionError(f"{call} must return an int, got {got!r}")
         if isinstance(got, float) and not got.is_integer():
-            raise AssertionError(f"{call} returned {got}, a fraction: a transposed convolution has no division "
-                                 "in its formula.")
+            raise AssertionError(
+                f"{call} returned {got}, a fraction: a transposed convolution has no division in its formula."
+            )
         got = int(got)
         if got == expected:
             checked += 1
             continue
         hints = {
-            (size + 2 * padding - kernel) // stride + 1:
-                "That is the formula of an ordinary convolution. A transposed convolution runs it backwards: "
-                "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
-            expected - output_padding:
-                "You forgot output_padding: it adds that many rows / columns at one side (it resolves the "
-                "ambiguity of stride > 1: several input sizes give the same convolution output size).",
-            size * stride - 2 * padding + kernel + output_padding:
-                "Use (size - 1) * stride: the first input position puts its kernel at offset 0, each of the "
-                "other size - 1 positions moves it by stride.",
-            (size - 1) * stride + 2 * padding + kernel + output_padding:
-                "Padding is *removed* from a transposed convolution's output (it undoes the padding of the "
-                "convolution it mirrors): subtract 2 * padding.",
-            (size - 1) * stride - padding + kernel + output_padding:
-                "padding is removed on both sides: subtract 2 * padding.",
-            (size - 1) * stride - 2 * padding + kernel + output_padding + 1:
-                "No + 1 here: (size - 1) * stride + kernel_size already counts the last kernel's full width.",
-            size * stride + output_padding:
-                "size * stride is only right for kernel_size == stride and padding 0; use the general formula "
-                "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
+            (size + 2 * padding - kernel) // stride
+            + 1: "That is the formula of an ordinary convolution. A transposed convolution runs it backwards: "
+            "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
+            expected
+            - output_padding: "You forgot output_padding: it adds that many rows / columns at one side (it resolves the "
+            "ambiguity of stride > 1: several input sizes give the same convolution output size).",
+            size * stride
+            - 2 * padding
+            + kernel
+            + output_padding: "Use (size - 1) * stride: the first input position puts its kernel at offset 0, each of the "
+            "other size - 1 positions moves it by stride.",
+            (size - 1) * stride
+            + 2 * padding
+            + kernel
+            + output_padding: "Padding is *removed* from a transposed convolution's output (it undoes the padding of the "
+            "convolution it mirrors): subtract 2 * padding.",
+            (size - 1) * stride
+            - padding
+            + kernel
+            + output_padding: "padding is removed on both sides: subtract 2 * padding.",
+            (size - 1) * stride
+            - 2 * padding
+            + kernel
+            + output_padding
+            + 1: "No + 1 here: (size - 1) * stride + kernel_size already counts the last kernel's full width.",
+            size * stride
+            + output_padding: "size * stride is only right for kernel_size == stride and padding 0; use the general formula "
+            "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
         }
         hint = hints.get(got, "")
         raise AssertionError(f"{call} returned {got}, but nn.ConvTranspose2d gives {expected}. {hint}".strip())
@@ -470,7 +527,9 @@ def _yolo_cases():
     dataset = ShapesDataset(12, image_size=64, seed=11)
     cases = [(torch.tensor([[20.0, 36.0, 40.0, 52.0]]), torch.tensor([3]), 64, 4, 2, 4)]  # one hand-made box
     cases += [(t["boxes"], t["labels"], 64, 4, 2, 4) for _, t in (dataset[i] for i in range(len(dataset)))]
-    cases += [(t["boxes"] * 7, t["labels"], 448, 7, 2, 20) for _, t in (dataset[i] for i in range(4))]  # the paper's sizes
+    cases += [
+        (t["boxes"] * 7, t["labels"], 448, 7, 2, 20) for _, t in (dataset[i] for i in range(4))
+    ]  # the paper's sizes
     return cases
 
 
@@ -485,29 +544,40 @@ def check_encode_targets(encode: Callable) -> int:
         got = encode(boxes.clone(), labels.clone(), size, S, B, C)
         call = f"encode(<{len(boxes)} boxes>, image_size={size}, S={S}, B={B}, C={C})"
         if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
-            raise AssertionError(f"{call} must return a tensor of shape {list(expected.shape)}, got "
-                                 f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}")
+            raise AssertionError(
+                f"{call} must return a tensor of shape {list(expected.shape)}, got "
+                f"{list(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__}"
+            )
         if torch.allclose(got.float(), expected, atol=1e-5):
             continue
         filled_expected = expected[..., 4] > 0
         filled_got = got[..., 4] > 0
         if not torch.equal(filled_got, filled_expected):
             transposed = torch.equal(filled_got, filled_expected.T)
-            hint = ("The cells are transposed: the row comes from the centre's y, the column from its x."
-                    if transposed else "Check which cell owns each object: row = floor(cy / cell), col = floor(cx / cell); "
-                    "if two centres share a cell, the first object keeps it.")
+            hint = (
+                "The cells are transposed: the row comes from the centre's y, the column from its x."
+                if transposed
+                else "Check which cell owns each object: row = floor(cy / cell), col = floor(cx / cell); "
+                "if two centres share a cell, the first object keeps it."
+            )
             raise AssertionError(f"{call}: objects were put in the wrong cells. {hint}")
         row, col = [int(v[0]) for v in torch.nonzero(filled_expected, as_tuple=True)]
         got_cell, want_cell = got[row, col].float(), expected[row, col]
         if not torch.allclose(got_cell[:2], want_cell[:2], atol=1e-5):
-            raise AssertionError(f"{call}: cell ({row}, {col}) has x, y = {got_cell[:2].tolist()}, expected "
-                                 f"{want_cell[:2].tolist()}: the centre's offset inside its cell, in [0, 1).")
+            raise AssertionError(
+                f"{call}: cell ({row}, {col}) has x, y = {got_cell[:2].tolist()}, expected "
+                f"{want_cell[:2].tolist()}: the centre's offset inside its cell, in [0, 1)."
+            )
         if not torch.allclose(got_cell[2:4], want_cell[2:4], atol=1e-5):
-            raise AssertionError(f"{call}: cell ({row}, {col}) has w, h = {got_cell[2:4].tolist()}, expected "
-                                 f"{want_cell[2:4].tolist()}: the box's width and height as fractions of the image.")
-        raise AssertionError(f"{call}: cell ({row}, {col}) is {got_cell.tolist()}, expected {want_cell.tolist()}. "
-                             "Layout per cell: [x, y, w, h, conf] for each of the B slots, then the one-hot class "
-                             "(label 1 is index 0).")
+            raise AssertionError(
+                f"{call}: cell ({row}, {col}) has w, h = {got_cell[2:4].tolist()}, expected "
+                f"{want_cell[2:4].tolist()}: the box's width and height as fractions of the image."
+            )
+        raise AssertionError(
+            f"{call}: cell ({row}, {col}) is {got_cell.tolist()}, expected {want_cell.tolist()}. "
+            "Layout per cell: [x, y, w, h, conf] for each of the B slots, then the one-hot class "
+            "(label 1 is index 0)."
+        )
     return len(cases)
 
 
@@ -521,9 +591,9 @@ def check_detect(detect: Callable) -> int:
     for S, B, C in ((4, 2, 4), (7, 2, 20), (3, 1, 2)):
         for conf, iou in ((0.05, 0.5), (0.2, 0.3), (0.0, 1.0)):
             raw = torch.rand(S, S, B * 5 + C, generator=generator)
-            raw[..., 5 * B:] = torch.softmax(raw[..., 5 * B:] * 4, dim=-1)
-            raw[..., 2:5 * B:5] *= 0.5  # moderate widths
-            raw[..., 3:5 * B:5] *= 0.5
+            raw[..., 5 * B :] = torch.softmax(raw[..., 5 * B :] * 4, dim=-1)
+            raw[..., 2 : 5 * B : 5] *= 0.5  # moderate widths
+            raw[..., 3 : 5 * B : 5] *= 0.5
             size = S * 16
             expected = decode_predictions(raw, size, conf, iou, num_boxes=B)
             got = detect(raw.clone(), size, conf, iou, B)
@@ -534,16 +604,22 @@ def check_detect(detect: Callable) -> int:
             got_order = torch.argsort(got["scores"], descending=True, stable=True)
             if len(got["scores"]) != len(expected["scores"]):
                 before_nms = decode_predictions(raw, size, conf, iou, apply_nms=False, num_boxes=B)
-                hint = ("That is the count before NMS: apply non-maximum suppression per class." if
-                        len(got["scores"]) == len(before_nms["scores"]) else
-                        "Score each box with P(class | object) * P(object) for its cell's best class, keep scores "
-                        ">= conf_threshold, then NMS per class (torchvision.ops.batched_nms).")
-                raise AssertionError(f"{call} kept {len(got['scores'])} boxes, expected {len(expected['scores'])}. {hint}")
+                hint = (
+                    "That is the count before NMS: apply non-maximum suppression per class."
+                    if len(got["scores"]) == len(before_nms["scores"])
+                    else "Score each box with P(class | object) * P(object) for its cell's best class, keep scores "
+                    ">= conf_threshold, then NMS per class (torchvision.ops.batched_nms)."
+                )
+                raise AssertionError(
+                    f"{call} kept {len(got['scores'])} boxes, expected {len(expected['scores'])}. {hint}"
+                )
             if not torch.allclose(got["scores"][got_order].float(), expected["scores"][order], atol=1e-5):
                 raise AssertionError(f"{call}: scores differ; a box's score is P(class | object) * P(object).")
             if not torch.allclose(got["boxes"][got_order].float(), expected["boxes"][order], atol=1e-3):
-                raise AssertionError(f"{call}: boxes differ. The centre is ((col + x) * cell, (row + y) * cell) and "
-                                     "the size (w * image_size, h * image_size); clip boxes to the image.")
+                raise AssertionError(
+                    f"{call}: boxes differ. The centre is ((col + x) * cell, (row + y) * cell) and "
+                    "the size (w * image_size, h * image_size); clip boxes to the image."
+                )
             if not torch.equal(got["labels"][got_order].long(), expected["labels"][order]):
                 raise AssertionError(f"{call}: labels differ; labels count from 1 (class index + 1).")
             checked += 1
@@ -600,12 +676,20 @@ def check_receptive_field_sizes(receptive_field_sizes: Callable) -> int:
             raise AssertionError(f"{call} returned {len(got)} sizes; return one per layer ({len(expected)}).")
         if got != expected:
             hints = [
-                (_rf_variant(layers, use_dilation=False), "Did you forget the dilation? A dilated kernel spans "
-                 "d * (k - 1) + 1 pixels."),
-                (_rf_variant(layers, use_jump=False), "Did you forget the jump? Each layer adds (k_eff - 1) times "
-                 "the product of the strides of the layers BEFORE it."),
-                (_rf_variant(layers, jump_after=True), "Multiply the jump by a layer's stride after adding that "
-                 "layer's growth: its own stride does not widen its own kernel."),
+                (
+                    _rf_variant(layers, use_dilation=False),
+                    "Did you forget the dilation? A dilated kernel spans d * (k - 1) + 1 pixels.",
+                ),
+                (
+                    _rf_variant(layers, use_jump=False),
+                    "Did you forget the jump? Each layer adds (k_eff - 1) times "
+                    "the product of the strides of the layers BEFORE it.",
+                ),
+                (
+                    _rf_variant(layers, jump_after=True),
+                    "Multiply the jump by a layer's stride after adding that "
+                    "layer's growth: its own stride does not widen its own kernel.",
+                ),
                 (_rf_variant(layers, start=0), "Start from r = 1 (a single input pixel), not 0."),
             ]
             hint = next((text for sizes, text in hints if sizes == got and sizes != expected), "")
@@ -613,14 +697,16 @@ def check_receptive_field_sizes(receptive_field_sizes: Callable) -> int:
     return len(RECEPTIVE_FIELD_STACKS)
 
 
-def dilated_output_size_oracle(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                               dilation: int = 1) -> int:
+def dilated_output_size_oracle(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """The output width of ``nn.Conv2d(kernel_size, stride, padding, dilation)`` on ``size`` pixels, measured by
     running its convolution (``F.conv2d`` with a ``1 x kernel_size`` kernel on a ``1 x size`` row: the width
     arithmetic is the same)."""
     weight = torch.zeros(1, 1, 1, kernel_size)  # nn.Conv2d's forward is this F.conv2d call
-    output = torch.nn.functional.conv2d(torch.zeros(1, 1, 1, size), weight, stride=(1, stride), padding=(0, padding),
-                                        dilation=(1, dilation))
+    output = torch.nn.functional.conv2d(
+        torch.zeros(1, 1, 1, size), weight, stride=(1, stride), padding=(0, padding), dilation=(1, dilation)
+    )
     return output.shape[-1]
 
 
@@ -660,11 +746,11 @@ def check_dilated_output_size(dilated_output_size: Callable[..., int]) -> int:
                 (size + p - span) // s + 1: "Padding is added on both sides: use 2 * padding.",
                 (size - span) // s + 1: "Did you forget the padding? It is added on both sides: 2 * padding.",
                 (size + 2 * p - d * (k - 1)) // s + 1: "The dilated span is d * (k - 1) + 1: don't forget the + 1 "
-                                                       "(the taps themselves).",
+                "(the taps themselves).",
                 (size + 2 * p - d * k) // s + 1: "The dilated span is d * (k - 1) + 1, not d * k: there are k - 1 "
-                                                 "gaps between k taps.",
+                "gaps between k taps.",
                 (size + 2 * p - k) // s + 1: "Did you forget the dilation? Replace the kernel size by the dilated "
-                                             "span d * (k - 1) + 1.",
+                "span d * (k - 1) + 1.",
             }
             hint = hints.get(got, "") if got != expected else ""
             raise AssertionError(f"{call} returned {got}, but nn.Conv2d gives {expected}. {hint}".strip())
@@ -706,8 +792,14 @@ def _bilinear_cases():
     generator = torch.Generator().manual_seed(8)
     wide = torch.rand(5, 8, generator=generator, dtype=torch.float64)  # H != W: catches swapped x and y
     tall = torch.rand(9, 4, generator=generator, dtype=torch.float64)
-    interior = [(wide, 1.25, 2.5), (wide, 3.7, 6.2), (tall, 6.4, 1.9), (wide, 2.0, 3.0), (tall, 0.5, 0.5),
-                (wide, 0.1, 5.9)]
+    interior = [
+        (wide, 1.25, 2.5),
+        (wide, 3.7, 6.2),
+        (tall, 6.4, 1.9),
+        (wide, 2.0, 3.0),
+        (tall, 0.5, 0.5),
+        (wide, 0.1, 5.9),
+    ]
     last_row_and_column = [(wide, 4.0, 2.3), (wide, 1.5, 7.0), (wide, 4.6, 7.4), (tall, 8.0, 3.0)]
     clamped_band = [(wide, -0.5, 3.3), (wide, 2.2, -0.8), (tall, -1.0, -1.0), (wide, 5.0, 8.0)]
     outside = [(wide, -1.5, 2.0), (wide, 2.0, 8.4), (tall, 9.2, 1.0), (tall, 3.0, -3.0)]
@@ -758,7 +850,8 @@ def check_bilinear_interpolate(bilinear: Callable) -> int:
             raise AssertionError(
                 f"{call} raised IndexError ({error}). At or past the last row (y >= H - 1) both neighbours are "
                 "the last row: y_low = y_high = H - 1 (the same for columns); points beyond y > H or x > W "
-                "read 0 before any indexing.") from None
+                "read 0 before any indexing."
+            ) from None
         got.append(value)
         expected = _roi_align_at_point(feature, y, x)
         if failure is None and abs(value - expected) > 1e-6:
@@ -769,33 +862,59 @@ def check_bilinear_interpolate(bilinear: Callable) -> int:
     _, y, x = case
     negative = y < 0 or x < 0
     hypotheses = [
-        (lambda f, y_, x_: _roi_align_at_point(f, x_, y_),
-         "x and y are swapped: y is the row (first index), x the column: feature[y, x]."),
-        (lambda f, y_, x_: _bilinear_variant(f, y_, x_, "near weights"),
-         "Wrong weights: each neighbour is weighted by the area of the rectangle OPPOSITE it, (1 - dy) * (1 - dx) "
-         "for the top-left one (dy = y - y_low, dx = x - x_low); you gave the nearest neighbour the smallest weight."),
-        (lambda f, y_, x_: _bilinear_variant(f, y_, x_, "nearest"),
-         "That is the nearest grid point's value: interpolate between the four neighbours instead of rounding "
-         "the point (rounding is what RoI Align avoids)."),
-        (lambda f, y_, x_: _bilinear_variant(f, y_, x_, "zero outside"),
-         "Points in [-1, 0) are not outside: clamp the coordinate to 0 (they read row / column 0); only points "
-         "beyond -1 (or beyond H, W) read 0." if negative else
-         "Points at or past the last row or column (y >= H - 1) read that row or column: set y_high = y_low = "
-         "H - 1 (and y = y_low); only points beyond H (or W) read 0."),
-        (lambda f, y_, x_: _bilinear_variant(f, y_, x_, "no zero rule"),
-         "A point more than one cell outside the map (y < -1, y > H, x < -1 or x > W) reads 0; clamp only the "
-         "points inside that band."),
+        (
+            lambda f, y_, x_: _roi_align_at_point(f, x_, y_),
+            "x and y are swapped: y is the row (first index), x the column: feature[y, x].",
+        ),
+        (
+            lambda f, y_, x_: _bilinear_variant(f, y_, x_, "near weights"),
+            "Wrong weights: each neighbour is weighted by the area of the rectangle OPPOSITE it, (1 - dy) * (1 - dx) "
+            "for the top-left one (dy = y - y_low, dx = x - x_low); you gave the nearest neighbour the smallest weight.",
+        ),
+        (
+            lambda f, y_, x_: _bilinear_variant(f, y_, x_, "nearest"),
+            "That is the nearest grid point's value: interpolate between the four neighbours instead of rounding "
+            "the point (rounding is what RoI Align avoids).",
+        ),
+        (
+            lambda f, y_, x_: _bilinear_variant(f, y_, x_, "zero outside"),
+            "Points in [-1, 0) are not outside: clamp the coordinate to 0 (they read row / column 0); only points "
+            "beyond -1 (or beyond H, W) read 0."
+            if negative
+            else "Points at or past the last row or column (y >= H - 1) read that row or column: set y_high = y_low = "
+            "H - 1 (and y = y_low); only points beyond H (or W) read 0.",
+        ),
+        (
+            lambda f, y_, x_: _bilinear_variant(f, y_, x_, "no zero rule"),
+            "A point more than one cell outside the map (y < -1, y > H, x < -1 or x > W) reads 0; clamp only the "
+            "points inside that band.",
+        ),
     ]
     hint = _likely_mistake(got, hypotheses, cases, case, value) or (
         "The value is the weighted sum of the four neighbours feature[y_low, x_low], feature[y_low, x_high], "
-        "feature[y_high, x_low] and feature[y_high, x_high].")
+        "feature[y_high, x_low] and feature[y_high, x_high]."
+    )
     raise AssertionError(f"{call} returned {value:.6f}, but torchvision's roi_align reads {expected:.6f} there. {hint}")
 
 
-def roi_align_bin_reference(feature: torch.Tensor, box, output_size: int, bin_row: int, bin_col: int,
-                            spatial_scale: float, sampling_ratio: int, aligned: bool, *, offset: float | None = None,
-                            minimum_size: bool | None = None, round_box: bool = False, round_bins: bool = False,
-                            nearest: bool = False, corner_samples: bool = False, reduce: str = "mean") -> float:
+def roi_align_bin_reference(
+    feature: torch.Tensor,
+    box,
+    output_size: int,
+    bin_row: int,
+    bin_col: int,
+    spatial_scale: float,
+    sampling_ratio: int,
+    aligned: bool,
+    *,
+    offset: float | None = None,
+    minimum_size: bool | None = None,
+    round_box: bool = False,
+    round_bins: bool = False,
+    nearest: bool = False,
+    corner_samples: bool = False,
+    reduce: str = "mean",
+) -> float:
     """RoI Align for one RoI and one bin, written out (equal to ``torchvision.ops.roi_align``, see the tests);
     the keyword arguments switch on typical mistakes, to recognise them in a student's numbers."""
     from vislib.ops import bilinear_interpolate
@@ -873,11 +992,14 @@ def check_roi_align_bin(roi_align_bin: Callable) -> int:
         rois = torch.tensor([[0.0, *box]], dtype=torch.float64)
         output = torchvision.ops.roi_align(feature[None, None], rois, output_size, scale, ratio, aligned)
         expected = output[0, 0, bin_row, bin_col].item()
-        call = (f"roi_align_bin(<feature {feature.shape[0]} x {feature.shape[1]}>, box={box}, output_size="
-                f"{output_size}, bin_row={bin_row}, bin_col={bin_col}, spatial_scale={scale:g}, "
-                f"sampling_ratio={ratio}, aligned={aligned})")
-        value = _as_number(roi_align_bin(feature.clone(), tuple(box), output_size, bin_row, bin_col, scale, ratio,
-                                         aligned), call)
+        call = (
+            f"roi_align_bin(<feature {feature.shape[0]} x {feature.shape[1]}>, box={box}, output_size="
+            f"{output_size}, bin_row={bin_row}, bin_col={bin_col}, spatial_scale={scale:g}, "
+            f"sampling_ratio={ratio}, aligned={aligned})"
+        )
+        value = _as_number(
+            roi_align_bin(feature.clone(), tuple(box), output_size, bin_row, bin_col, scale, ratio, aligned), call
+        )
         got.append(value)
         if failure is None and abs(value - expected) > 1e-6:
             failure = (call, value, expected, case)
@@ -888,52 +1010,81 @@ def check_roi_align_bin(roi_align_bin: Callable) -> int:
 
     def mistake(**changes):
         def variant(feature, box, output_size, bin_row, bin_col, scale, ratio, aligned):
-            arguments = dict(feature=feature, box=box, output_size=output_size, bin_row=bin_row, bin_col=bin_col,
-                             spatial_scale=scale, sampling_ratio=ratio, aligned=aligned)
+            arguments = dict(
+                feature=feature,
+                box=box,
+                output_size=output_size,
+                bin_row=bin_row,
+                bin_col=bin_col,
+                spatial_scale=scale,
+                sampling_ratio=ratio,
+                aligned=aligned,
+            )
             if changes.get("swap"):
                 arguments.update(bin_row=bin_col, bin_col=bin_row)
             if changes.get("unscaled"):
                 arguments.update(spatial_scale=1.0)
             options = {k: v for k, v in changes.items() if k not in ("swap", "unscaled")}
             return roi_align_bin_reference(**arguments, **options)
+
         return variant
 
     hypotheses = [
-        (mistake(offset=0.0, minimum_size=False),
-         "With aligned=True, shift the scaled box by half a cell: x1 * spatial_scale - 0.5 (every coordinate). "
-         "Feature value [i, j] stands for the pixels of cell (i, j), whose centre is at feature coordinate "
-         "(j + 0.5, i + 0.5) before the shift."),
-        (mistake(offset=0.0),
-         "With aligned=True, shift the scaled box by half a cell: x1 * spatial_scale - 0.5 (every coordinate)."),
-        (mistake(offset=0.5, minimum_size=False),
-         "The half-cell shift belongs to aligned=True only; with aligned=False use x1 * spatial_scale."),
-        (mistake(minimum_size=False),
-         "With aligned=False (the original Mask R-CNN code) the RoI is made at least one cell wide and high: "
-         "roi_width = max(x2 - x1, 1) after scaling."),
-        (mistake(round_box=True),
-         "Do not round the box to whole cells: that is RoI Pool's habit and the misalignment RoI Align removes. "
-         "Keep x1 * spatial_scale as a float."),
-        (mistake(round_box=True, round_bins=True),
-         "Do not round the box to whole cells, nor the bins' edges: those are RoI Pool's habits and the "
-         "misalignment RoI Align removes."),
-        (mistake(round_bins=True),
-         "Do not round the bins' edges (floor / ceil is RoI Pool's): every bin is exactly roi_width / output_size "
-         "cells wide, a float."),
-        (mistake(nearest=True),
-         "Do not round the sample points: read them with bilinear interpolation at their exact position."),
-        (mistake(unscaled=True),
-         "Multiply the box by spatial_scale first: the box is in image pixels, the feature map in cells."),
-        (mistake(corner_samples=True),
-         "Sample points sit at (i + 1/2) / sampling_ratio of the bin (centred), not at i / sampling_ratio (the "
-         "bin's corner)."),
-        (mistake(reduce="max"),
-         "RoI Align averages a bin's samples (torchvision); the maximum is RoI Pool's rule."),
-        (mistake(swap=True),
-         "bin_row and bin_col are swapped: bin_row counts down (y), bin_col across (x)."),
+        (
+            mistake(offset=0.0, minimum_size=False),
+            "With aligned=True, shift the scaled box by half a cell: x1 * spatial_scale - 0.5 (every coordinate). "
+            "Feature value [i, j] stands for the pixels of cell (i, j), whose centre is at feature coordinate "
+            "(j + 0.5, i + 0.5) before the shift.",
+        ),
+        (
+            mistake(offset=0.0),
+            "With aligned=True, shift the scaled box by half a cell: x1 * spatial_scale - 0.5 (every coordinate).",
+        ),
+        (
+            mistake(offset=0.5, minimum_size=False),
+            "The half-cell shift belongs to aligned=True only; with aligned=False use x1 * spatial_scale.",
+        ),
+        (
+            mistake(minimum_size=False),
+            "With aligned=False (the original Mask R-CNN code) the RoI is made at least one cell wide and high: "
+            "roi_width = max(x2 - x1, 1) after scaling.",
+        ),
+        (
+            mistake(round_box=True),
+            "Do not round the box to whole cells: that is RoI Pool's habit and the misalignment RoI Align removes. "
+            "Keep x1 * spatial_scale as a float.",
+        ),
+        (
+            mistake(round_box=True, round_bins=True),
+            "Do not round the box to whole cells, nor the bins' edges: those are RoI Pool's habits and the "
+            "misalignment RoI Align removes.",
+        ),
+        (
+            mistake(round_bins=True),
+            "Do not round the bins' edges (floor / ceil is RoI Pool's): every bin is exactly roi_width / output_size "
+            "cells wide, a float.",
+        ),
+        (
+            mistake(nearest=True),
+            "Do not round the sample points: read them with bilinear interpolation at their exact position.",
+        ),
+        (
+            mistake(unscaled=True),
+            "Multiply the box by spatial_scale first: the box is in image pixels, the feature map in cells.",
+        ),
+        (
+            mistake(corner_samples=True),
+            "Sample points sit at (i + 1/2) / sampling_ratio of the bin (centred), not at i / sampling_ratio (the "
+            "bin's corner).",
+        ),
+        (mistake(reduce="max"), "RoI Align averages a bin's samples (torchvision); the maximum is RoI Pool's rule."),
+        (mistake(swap=True), "bin_row and bin_col are swapped: bin_row counts down (y), bin_col across (x)."),
     ]
     hint = _likely_mistake(got, hypotheses, cases, case, value)
     if hint is None and ratio <= 0:
-        hint = ("sampling_ratio <= 0 is adaptive: ceil(roi_height / output_size) points vertically and "
-                "ceil(roi_width / output_size) horizontally (bin sizes in cells).")
+        hint = (
+            "sampling_ratio <= 0 is adaptive: ceil(roi_height / output_size) points vertically and "
+            "ceil(roi_width / output_size) horizontally (bin sizes in cells)."
+        )
     hint = hint or "Scale the box, split it into equal bins and average the bilinear reads at each bin's sample points."
     raise AssertionError(f"{call} returned {value:.6f}, but torchvision.ops.roi_align gives {expected:.6f}. {hint}")

@@ -53,7 +53,9 @@ def _check_image(name: str, image) -> Tensor:
     """An RGB image as ``Tensor[3, H, W]`` floats in [0, 1]; a uint8 ``[H, W, 3]`` array is converted."""
     if isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"{name} as a numpy array must be uint8 [H, W, 3] (RGB), got {image.dtype} {list(image.shape)}")
+            raise ValueError(
+                f"{name} as a numpy array must be uint8 [H, W, 3] (RGB), got {image.dtype} {list(image.shape)}"
+            )
         return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255
     check_tensor(name, image, ndim=3, floating=True)
     if image.shape[0] != 3:
@@ -141,8 +143,11 @@ def selective_search(
     rgb = (image.detach().cpu().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     search.setBaseImage(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
-    {"single": search.switchToSingleStrategy, "fast": search.switchToSelectiveSearchFast,
-     "quality": search.switchToSelectiveSearchQuality}[mode]()
+    {
+        "single": search.switchToSingleStrategy,
+        "fast": search.switchToSelectiveSearchFast,
+        "quality": search.switchToSelectiveSearchQuality,
+    }[mode]()
     _seed_c_random(seed)
     rects = np.asarray(search.process(), dtype=np.float32).reshape(-1, 4)  # x, y, w, h
     boxes = torch.from_numpy(np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1))
@@ -203,8 +208,9 @@ def warp_regions(image, boxes: Tensor, size: int = 56) -> Tensor:
     warped = image.new_empty((len(boxes), 3, size, size))
     for k, box in enumerate(boxes.tolist()):
         crop = crop_box(image, box)
-        warped[k] = F.interpolate(crop[None], size=(size, size), mode="bilinear", align_corners=False,
-                                  antialias=True)[0]
+        warped[k] = F.interpolate(crop[None], size=(size, size), mode="bilinear", align_corners=False, antialias=True)[
+            0
+        ]
     return warped
 
 
@@ -231,14 +237,22 @@ class RegionCNN(nn.Module):
         hidden = check_int("hidden", hidden, min_value=1, max_value=65536)
         self.channels = 4 * width
         self.trunk = nn.Sequential(
-            nn.Conv2d(3, width, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(4 * width, 4 * width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(3, width, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * width, 4 * width, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4 * width, 4 * width, 3, padding=1),
+            nn.ReLU(inplace=True),
         )
         self.head = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(self.channels * pooled_size * pooled_size, hidden), nn.ReLU(inplace=True),
+            nn.Linear(self.channels * pooled_size * pooled_size, hidden),
+            nn.ReLU(inplace=True),
             nn.Linear(hidden, num_classes),
         )
 
@@ -282,7 +296,7 @@ def rcnn_features(model: RegionCNN, image, boxes: Tensor, *, batch_size: int = 2
     device = _device(model)
     features = []
     for first in range(0, len(boxes), batch_size):
-        warped = warp_regions(image, boxes[first:first + batch_size], model.region_size)
+        warped = warp_regions(image, boxes[first : first + batch_size], model.region_size)
         features.append(model.trunk(warped.to(device)))
     if not features:
         return torch.empty(0, model.channels, model.pooled_size, model.pooled_size, device=device)
@@ -416,11 +430,15 @@ def time_rcnn_and_fast_rcnn(
     size = model.region_size
 
     # R-CNN, in batches: warping on the CPU, the network on the device
-    warped_batches = [warp_regions(image, boxes[first:first + batch_size], size)
-                      for first in range(0, len(boxes), batch_size)]
+    warped_batches = [
+        warp_regions(image, boxes[first : first + batch_size], size) for first in range(0, len(boxes), batch_size)
+    ]
     rcnn_forward(model, image, boxes[:batch_size], batch_size=batch_size)  # warm-up
-    warp = _median_seconds(lambda: [warp_regions(image, boxes[f:f + batch_size], size)
-                                    for f in range(0, len(boxes), batch_size)], repeats, device)
+    warp = _median_seconds(
+        lambda: [warp_regions(image, boxes[f : f + batch_size], size) for f in range(0, len(boxes), batch_size)],
+        repeats,
+        device,
+    )
     cnn = _median_seconds(lambda: [model(batch.to(device)) for batch in warped_batches], repeats, device)
 
     # Fast R-CNN: trunk once, pool every RoI, head on every RoI

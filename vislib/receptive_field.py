@@ -94,8 +94,10 @@ class Layer:
         object.__setattr__(self, "dilation", check_int("Layer.dilation", self.dilation, min_value=1))
         check_type("Layer.name", self.name, str, "a string")
         if self.kind == "pool" and self.padding > self.kernel_size // 2:
-            raise ValueError(f"Layer.padding of a pool layer must be at most kernel_size // 2 = "
-                             f"{self.kernel_size // 2} (as in torch), got {self.padding}")
+            raise ValueError(
+                f"Layer.padding of a pool layer must be at most kernel_size // 2 = "
+                f"{self.kernel_size // 2} (as in torch), got {self.padding}"
+            )
 
     @property
     def effective_kernel(self) -> int:
@@ -140,16 +142,18 @@ def _label(index: int, layer: Layer) -> str:
 def _output_size(input_size: int, layer: Layer, label: str) -> int:
     reach = input_size + 2 * layer.padding - layer.effective_kernel
     if reach < 0:
-        raise ValueError(f"{label} needs an input of at least {layer.effective_kernel - 2 * layer.padding} "
-                         f"pixels (effective kernel {layer.effective_kernel}, padding {layer.padding} on "
-                         f"each side), got {input_size}")
+        raise ValueError(
+            f"{label} needs an input of at least {layer.effective_kernel - 2 * layer.padding} "
+            f"pixels (effective kernel {layer.effective_kernel}, padding {layer.padding} on "
+            f"each side), got {input_size}"
+        )
     return reach // layer.stride + 1
 
 
 def output_size(input_size: int, layer: Layer) -> int:
     """The output length of ``layer`` for an input of ``input_size`` pixels, as torch computes it:
 
-        floor((input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+    floor((input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
     """
     input_size = check_int("input_size", input_size, min_value=1)
     check_type("layer", layer, Layer, "a Layer")
@@ -168,8 +172,10 @@ def output_sizes(input_size: int, layers: Sequence[Layer]) -> list[int]:
         try:
             size = _output_size(size, layer, _label(index, layer))
         except ValueError as error:
-            raise ValueError(f"input_size {input_size} is too small for this stack (it needs at least "
-                             f"{minimum_input_size(layers)}): {error}") from None
+            raise ValueError(
+                f"input_size {input_size} is too small for this stack (it needs at least "
+                f"{minimum_input_size(layers)}): {error}"
+            ) from None
         sizes.append(size)
     return sizes
 
@@ -314,9 +320,7 @@ def path_counts(layers: Sequence[Layer], input_size: int, unit: int) -> np.ndarr
     return counts
 
 
-def input_support_2d(
-    layers: Sequence[Layer], input_size: int | tuple[int, int], unit: tuple[int, int]
-) -> np.ndarray:
+def input_support_2d(layers: Sequence[Layer], input_size: int | tuple[int, int], unit: tuple[int, int]) -> np.ndarray:
     """``bool[H, W]``: the input pixels that reach output unit ``unit = (row, col)``.
 
     The layers act on rows and columns independently, so the 2-D set is the outer product of the 1-D sets.
@@ -338,8 +342,10 @@ def _check_size_2d(input_size) -> tuple[int, int]:
     if isinstance(input_size, (tuple, list)):
         if len(input_size) != 2:
             raise ValueError(f"input_size must be an int or a (height, width) pair, got {input_size!r}")
-        return (check_int("input_size[0]", input_size[0], min_value=1),
-                check_int("input_size[1]", input_size[1], min_value=1))
+        return (
+            check_int("input_size[0]", input_size[0], min_value=1),
+            check_int("input_size[1]", input_size[1], min_value=1),
+        )
     size = check_int("input_size", input_size, min_value=1)
     return size, size
 
@@ -382,15 +388,15 @@ def build_stack(
     for index, layer in enumerate(layers):
         k, s, p, d = layer.kernel_size, layer.stride, layer.padding, layer.dilation
         if layer.kind == "conv":
-            module = nn.Conv2d(channels, channels, k, stride=s, padding=p, dilation=d, bias=False,
-                               dtype=torch.float64)
+            module = nn.Conv2d(channels, channels, k, stride=s, padding=p, dilation=d, bias=False, dtype=torch.float64)
             with torch.no_grad():
                 if weights == "ones":
                     module.weight.fill_(1.0)
                 else:
                     std = math.sqrt(2.0 / (channels * k * k))
-                    module.weight.copy_(torch.randn(module.weight.shape, generator=generator,
-                                                    dtype=torch.float64) * std)
+                    module.weight.copy_(
+                        torch.randn(module.weight.shape, generator=generator, dtype=torch.float64) * std
+                    )
             modules.append(module)
             if relu and index < last_conv:
                 modules.append(nn.ReLU())
@@ -398,8 +404,9 @@ def build_stack(
             modules.append(nn.MaxPool2d(k, stride=s, padding=p, dilation=d))
         else:
             if d != 1:
-                raise ValueError(f"{_label(index, layer)}: nn.AvgPool2d has no dilation; use pooling='max' "
-                                 "or dilation 1")
+                raise ValueError(
+                    f"{_label(index, layer)}: nn.AvgPool2d has no dilation; use pooling='max' or dilation 1"
+                )
             modules.append(nn.AvgPool2d(k, stride=s, padding=p))
     return nn.Sequential(*modules)
 
@@ -451,8 +458,10 @@ def gradient_map(
             raise ValueError(f"model cannot process an input of {height} x {width} pixels: {error}") from None
         out_height, out_width = output.shape[-2:]
         if row >= out_height or col >= out_width:
-            raise ValueError(f"unit {(row, col)} is outside the model's output of {out_height} x {out_width} "
-                             f"units for an input of {height} x {width}")
+            raise ValueError(
+                f"unit {(row, col)} is outside the model's output of {out_height} x {out_width} "
+                f"units for an input of {height} x {width}"
+            )
         (gradient,) = torch.autograd.grad(output[0, :, row, col].sum(), x)
     return gradient.detach().abs().sum(dim=1)[0].cpu().numpy().astype(np.float64)
 
@@ -464,8 +473,7 @@ def gradient_map(
 
 def _dilated(rates: Sequence[int], prefix: str = "conv") -> list[Layer]:
     """3x3 convolutions with the given dilation rates, padded (padding = rate) to keep the size."""
-    return [conv(3, padding=rate, dilation=rate, name=f"{prefix}{i + 1} (d={rate})")
-            for i, rate in enumerate(rates)]
+    return [conv(3, padding=rate, dilation=rate, name=f"{prefix}{i + 1} (d={rate})") for i, rate in enumerate(rates)]
 
 
 def _vgg16_to_pool5() -> list[Layer]:
@@ -482,9 +490,12 @@ PRESETS: dict[str, list[Layer]] = {
     "plain 3x3 x4": [conv(3, padding=1, name=f"conv{i + 1}") for i in range(4)],
     # Strided 3x3 convolutions (output stride 8): each stride doubles how much later layers add.
     "strided encoder": [
-        conv(3, stride=2, padding=1, name="conv1 (s=2)"), conv(3, padding=1, name="conv2"),
-        conv(3, stride=2, padding=1, name="conv3 (s=2)"), conv(3, padding=1, name="conv4"),
-        conv(3, stride=2, padding=1, name="conv5 (s=2)"), conv(3, padding=1, name="conv6"),
+        conv(3, stride=2, padding=1, name="conv1 (s=2)"),
+        conv(3, padding=1, name="conv2"),
+        conv(3, stride=2, padding=1, name="conv3 (s=2)"),
+        conv(3, padding=1, name="conv4"),
+        conv(3, stride=2, padding=1, name="conv5 (s=2)"),
+        conv(3, padding=1, name="conv6"),
     ],
     # Doubling rates as in DeepLabv3's cascaded atrous blocks (arXiv 1706.05587, section 3.2):
     # exponential growth, full resolution, no holes.

@@ -141,9 +141,21 @@ class RoIAlignExplorer:
         """The grey picture shown under the boxes: the photo, or the feature map at image resolution."""
         return self.photo if background == "photo" else self.feature_pictures[stride]
 
-    def state(self, x: float, y: float, width: float, height: float, output_size: int = 7,
-              sampling_ratio: int = 2, aligned: bool = False, stride: int = 16, bin_row: int = 0,
-              bin_col: int = 0, sample: int = 0, background: str = "photo") -> RoIAlignState:
+    def state(
+        self,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        output_size: int = 7,
+        sampling_ratio: int = 2,
+        aligned: bool = False,
+        stride: int = 16,
+        bin_row: int = 0,
+        bin_col: int = 0,
+        sample: int = 0,
+        background: str = "photo",
+    ) -> RoIAlignState:
         """The box ``(x, y, x + width, y + height)`` in image pixels pooled both ways on the ``stride`` map.
 
         ``bin_row``, ``bin_col`` and ``sample`` select the RoI Align sample whose bilinear neighbours are
@@ -196,14 +208,33 @@ class RoIAlignExplorer:
             cells, weights, values, sample_xy = np.zeros((4, 2), np.int64), np.zeros(4), np.zeros(4), None
             fraction = None
         return RoIAlignState(
-            box=box, stride=stride, output_size=output_size, sampling_ratio=sampling_ratio, aligned=aligned,
-            background=background, feature_size=feature_size, pool=pool, align=align,
-            pool_output=pool_output, align_output=align_output, misalignment=misalignment,
-            pool_roi_px=tuple(cells_to_px(pool.roi).tolist()), pool_bins_px=cells_to_px(pool.bins.numpy()),
+            box=box,
+            stride=stride,
+            output_size=output_size,
+            sampling_ratio=sampling_ratio,
+            aligned=aligned,
+            background=background,
+            feature_size=feature_size,
+            pool=pool,
+            align=align,
+            pool_output=pool_output,
+            align_output=align_output,
+            misalignment=misalignment,
+            pool_roi_px=tuple(cells_to_px(pool.roi).tolist()),
+            pool_bins_px=cells_to_px(pool.bins.numpy()),
             pool_bins_unclipped_px=cells_to_px(pool_unclipped.bins.numpy()),
-            align_roi_px=tuple(align_to_px(align.roi).tolist()), align_bins_px=align_to_px(align.bins.numpy()),
-            samples_px=align_to_px(align.samples.numpy()), bin_row=bin_row, bin_col=bin_col, sample=sample,
-            samples_per_bin=count, sample_xy=sample_xy, neighbours_px=align_to_px(cells),
-            neighbour_cells=cells, neighbour_weights=weights, neighbour_values=values, neighbour_fraction=fraction,
+            align_roi_px=tuple(align_to_px(align.roi).tolist()),
+            align_bins_px=align_to_px(align.bins.numpy()),
+            samples_px=align_to_px(align.samples.numpy()),
+            bin_row=bin_row,
+            bin_col=bin_col,
+            sample=sample,
+            samples_per_bin=count,
+            sample_xy=sample_xy,
+            neighbours_px=align_to_px(cells),
+            neighbour_cells=cells,
+            neighbour_weights=weights,
+            neighbour_values=values,
+            neighbour_fraction=fraction,
             sample_value=float(np.dot(weights, values)),
         )

@@ -57,8 +57,7 @@ def profile() -> Profile:
         value = "quick" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "full"
     if value not in PROFILE_NAMES:
         raise ValueError(
-            f"environment variable {PROFILE_VARIABLE} must be 'quick' or 'full', "
-            f"got {os.environ[PROFILE_VARIABLE]!r}"
+            f"environment variable {PROFILE_VARIABLE} must be 'quick' or 'full', got {os.environ[PROFILE_VARIABLE]!r}"
         )
     return Profile(value)
 

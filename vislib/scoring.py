@@ -44,12 +44,14 @@ def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float,
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
-def iou_state(gt_x: float, gt_y: float, gt_w: float, gt_h: float,
-              pred_x: float, pred_y: float, pred_w: float, pred_h: float) -> IoUState:
+def iou_state(
+    gt_x: float, gt_y: float, gt_w: float, gt_h: float, pred_x: float, pred_y: float, pred_w: float, pred_h: float
+) -> IoUState:
     """Two boxes given by centre and size (any units); their intersection, union and IoU."""
     values = {}
-    for name, value in dict(gt_x=gt_x, gt_y=gt_y, gt_w=gt_w, gt_h=gt_h,
-                            pred_x=pred_x, pred_y=pred_y, pred_w=pred_w, pred_h=pred_h).items():
+    for name, value in dict(
+        gt_x=gt_x, gt_y=gt_y, gt_w=gt_w, gt_h=gt_h, pred_x=pred_x, pred_y=pred_y, pred_w=pred_w, pred_h=pred_h
+    ).items():
         values[name] = check_number(name, value, min_value=0.0 if name.endswith(("_w", "_h")) else None)
     gt = _box(values["gt_x"], values["gt_y"], values["gt_w"], values["gt_h"])
     pred = _box(values["pred_x"], values["pred_y"], values["pred_w"], values["pred_h"])
@@ -109,17 +111,31 @@ def _draws(target: dict, seed: int, index: int, num_classes: int) -> _ImageDraws
     rng = np.random.default_rng((seed, index))
     count = len(target["labels"])
     return _ImageDraws(
-        truth=target["boxes"].double().numpy(), labels=target["labels"].numpy(),
-        found=rng.random(count), duplicate=rng.random(count), jitter=rng.standard_normal((count, 2, 4)),
-        wrong_class=rng.random((count, 2)), other_class=rng.integers(1, num_classes + 1, (count, 2)),
-        score_noise=rng.random((count, 2)), fp_count=rng.random(), fp_boxes=rng.random((MAX_FALSE_POSITIVES, 4)),
+        truth=target["boxes"].double().numpy(),
+        labels=target["labels"].numpy(),
+        found=rng.random(count),
+        duplicate=rng.random(count),
+        jitter=rng.standard_normal((count, 2, 4)),
+        wrong_class=rng.random((count, 2)),
+        other_class=rng.integers(1, num_classes + 1, (count, 2)),
+        score_noise=rng.random((count, 2)),
+        fp_count=rng.random(),
+        fp_boxes=rng.random((MAX_FALSE_POSITIVES, 4)),
         fp_labels=rng.integers(1, num_classes + 1, MAX_FALSE_POSITIVES),
-        fp_quality=rng.uniform(0, 0.3, MAX_FALSE_POSITIVES), fp_noise=rng.random(MAX_FALSE_POSITIVES),
+        fp_quality=rng.uniform(0, 0.3, MAX_FALSE_POSITIVES),
+        fp_noise=rng.random(MAX_FALSE_POSITIVES),
     )
 
 
-def _simulate_image(d: _ImageDraws, noise: float, false_positives: float, calibration: float, image_size: int,
-                    miss_rate: float, duplicate_rate: float) -> dict:
+def _simulate_image(
+    d: _ImageDraws,
+    noise: float,
+    false_positives: float,
+    calibration: float,
+    image_size: int,
+    miss_rate: float,
+    duplicate_rate: float,
+) -> dict:
     copies = np.where(d.found < miss_rate, 0, np.where(d.duplicate < duplicate_rate, 2, 1))  # [G]
     take = np.arange(2)[None, :] < copies[:, None]  # [G, 2]: which of the two possible copies exist
     truth = np.repeat(d.truth[:, None, :], 2, axis=1)[take]  # [D, 4]
@@ -144,9 +160,18 @@ def _simulate_image(d: _ImageDraws, noise: float, false_positives: float, calibr
     }
 
 
-def simulate_detections(targets: list[dict], localization_noise: float, false_positives: float, calibration: float,
-                        *, num_classes: int, image_size: int, miss_rate: float = 0.1,
-                        duplicate_rate: float = 0.1, seed: int = 0) -> list[dict]:
+def simulate_detections(
+    targets: list[dict],
+    localization_noise: float,
+    false_positives: float,
+    calibration: float,
+    *,
+    num_classes: int,
+    image_size: int,
+    miss_rate: float = 0.1,
+    duplicate_rate: float = 0.1,
+    seed: int = 0,
+) -> list[dict]:
     """Detections of a made-up detector for each image's ``target`` (``boxes`` xyxy, ``labels`` 1..C).
 
     * each object is found with probability ``1 - miss_rate``; its box is the
@@ -163,8 +188,9 @@ def simulate_detections(targets: list[dict], localization_noise: float, false_po
     The random numbers are fixed per (seed, image index), so changing one
     setting changes the detections smoothly. Returns ``[{"boxes", "scores", "labels"}]``.
     """
-    return _Simulator(targets, num_classes, image_size, seed).run(localization_noise, false_positives, calibration,
-                                                                   miss_rate, duplicate_rate)
+    return _Simulator(targets, num_classes, image_size, seed).run(
+        localization_noise, false_positives, calibration, miss_rate, duplicate_rate
+    )
 
 
 class _Simulator:
@@ -177,8 +203,9 @@ class _Simulator:
         noise = check_number("localization_noise", localization_noise, min_value=0.0, max_value=2.0)
         rate = check_number("false_positives", false_positives, min_value=0.0, max_value=50.0)
         calibration = check_number("calibration", calibration, min_value=0.0, max_value=1.0)
-        return [_simulate_image(d, noise, rate, calibration, self.image_size, miss_rate, duplicate_rate)
-                for d in self.draws]
+        return [
+            _simulate_image(d, noise, rate, calibration, self.image_size, miss_rate, duplicate_rate) for d in self.draws
+        ]
 
 
 @dataclass(frozen=True)
@@ -195,8 +222,9 @@ class PooledMatches:
     num_ground_truth: int
 
 
-def pool_matches(detections: list[dict], targets: list[dict], num_classes: int,
-                 iou_threshold: float = CORRECT_IOU) -> PooledMatches:
+def pool_matches(
+    detections: list[dict], targets: list[dict], num_classes: int, iou_threshold: float = CORRECT_IOU
+) -> PooledMatches:
     """Match each class's detections to its objects (IoU >= threshold, greedy by score), then pool the classes."""
     if len(detections) != len(targets):
         raise ValueError(f"detections has {len(detections)} images but targets has {len(targets)}")
@@ -210,8 +238,9 @@ def pool_matches(detections: list[dict], targets: list[dict], num_classes: int,
         matches = match_detections(pred_boxes, pred_scores, gt_boxes, iou_threshold)
         image = matches.image_index.numpy()
         detection = np.array([int(det_rows[i][j]) for i, j in zip(image, matches.detection_index.tolist())], dtype=int)
-        matched = np.array([int(gt_rows[i][j]) if j >= 0 else -1 for i, j in zip(image, matches.matched_gt.tolist())],
-                           dtype=int)
+        matched = np.array(
+            [int(gt_rows[i][j]) if j >= 0 else -1 for i, j in zip(image, matches.matched_gt.tolist())], dtype=int
+        )
         parts.append((matches.scores.numpy(), matches.tp.numpy(), image, detection, matched))
     scores, tp, image, detection, matched = (np.concatenate([p[k] for p in parts]) for k in range(5))
     order = np.argsort(-scores, kind="stable")
@@ -220,8 +249,9 @@ def pool_matches(detections: list[dict], targets: list[dict], num_classes: int,
         precision, recall = (c.numpy() for c in precision_recall_curve(torch.from_numpy(tp[order]), max(total, 1)))
     else:
         precision = recall = np.zeros(0)
-    return PooledMatches(scores[order], tp[order].astype(bool), image[order], detection[order], matched[order],
-                         precision, recall, total)
+    return PooledMatches(
+        scores[order], tp[order].astype(bool), image[order], detection[order], matched[order], precision, recall, total
+    )
 
 
 def pool_matches_fast(detections: list[dict], targets: list[dict], iou_threshold: float = CORRECT_IOU) -> PooledMatches:
@@ -240,7 +270,11 @@ def pool_matches_fast(detections: list[dict], targets: list[dict], iou_threshold
         w = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
         h = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
         inter = w * h
-        union = ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None] + ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None] - inter
+        union = (
+            ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None]
+            + ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None]
+            - inter
+        )
         iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
         iou[d["labels"].numpy()[:, None] != t["labels"].numpy()[None, :]] = -1.0  # other classes never match
         ious.append(iou)
@@ -277,8 +311,13 @@ class ThresholdState:
     shown: list[dict]  # per shown image: boxes, scores, status ("TP", "FP", "below"), missed ground truth
 
 
-def threshold_state(pooled: PooledMatches, detections: list[dict], targets: list[dict], score_threshold: float,
-                    shown_images: tuple[int, ...] = (0, 1)) -> ThresholdState:
+def threshold_state(
+    pooled: PooledMatches,
+    detections: list[dict],
+    targets: list[dict],
+    score_threshold: float,
+    shown_images: tuple[int, ...] = (0, 1),
+) -> ThresholdState:
     """TP / FP / FN at ``score_threshold`` (a detection counts when its score is >= the threshold)."""
     score_threshold = check_number("score_threshold", score_threshold, min_value=0.0, max_value=1.0)
     above = pooled.scores >= score_threshold
@@ -292,12 +331,14 @@ def threshold_state(pooled: PooledMatches, detections: list[dict], targets: list
         status[rows] = np.where(above[in_image], np.where(pooled.tp[in_image], "TP", "FP"), "below")
         found = pooled.matched_gt[in_image & above & pooled.tp]
         missed = np.setdiff1d(np.arange(len(targets[image]["labels"])), found)
-        shown.append({
-            "boxes": detections[image]["boxes"].numpy(),
-            "scores": detections[image]["scores"].numpy(),
-            "status": status,
-            "missed": targets[image]["boxes"].numpy()[missed],
-        })
+        shown.append(
+            {
+                "boxes": detections[image]["boxes"].numpy(),
+                "scores": detections[image]["scores"].numpy(),
+                "status": status,
+                "missed": targets[image]["boxes"].numpy()[missed],
+            }
+        )
     return ThresholdState(
         score_threshold=score_threshold,
         precision=tp / (tp + fp) if tp + fp else math.nan,
@@ -319,8 +360,15 @@ class SimulatedDetector:
     cached matches; changing the detector re-simulates once per setting.
     """
 
-    def __init__(self, targets: list[dict], *, num_classes: int, image_size: int, seed: int = 0,
-                 shown_images: tuple[int, ...] = (0, 1)):
+    def __init__(
+        self,
+        targets: list[dict],
+        *,
+        num_classes: int,
+        image_size: int,
+        seed: int = 0,
+        shown_images: tuple[int, ...] = (0, 1),
+    ):
         if not targets:
             raise ValueError("targets must hold at least one image")
         self.targets = targets
@@ -337,7 +385,8 @@ class SimulatedDetector:
     def detections(self, localization_noise: float, false_positives: float, calibration: float):
         return self._simulate(float(localization_noise), float(false_positives), float(calibration))
 
-    def state(self, localization_noise: float, false_positives: float, calibration: float,
-              score_threshold: float) -> ThresholdState:
+    def state(
+        self, localization_noise: float, false_positives: float, calibration: float, score_threshold: float
+    ) -> ThresholdState:
         detections, pooled = self.detections(localization_noise, false_positives, calibration)
         return threshold_state(pooled, detections, self.targets, score_threshold, self.shown_images)

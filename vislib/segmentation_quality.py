@@ -43,8 +43,9 @@ __all__ = ["BoundaryScore", "boundary_band", "boundary_f_score", "boundary_map",
 def _labels(name: str, value) -> Tensor:
     value = _as_label_tensor(name, value)
     if value.ndim not in (2, 3):
-        raise ValueError(f"{name} must be a label map [H, W] or a batch of them [N, H, W], got shape "
-                         f"{list(value.shape)}")
+        raise ValueError(
+            f"{name} must be a label map [H, W] or a batch of them [N, H, W], got shape {list(value.shape)}"
+        )
     return value
 
 
@@ -55,8 +56,8 @@ def boundary_map(labels) -> Tensor:
     """
     labels = _labels("labels", labels)
     edge = torch.zeros(labels.shape, dtype=torch.bool, device=labels.device)
-    across = labels[..., :, 1:] != labels[..., :, :-1]   # [.., H, W-1]: pixel differs from its right neighbour
-    down = labels[..., 1:, :] != labels[..., :-1, :]     # [.., H-1, W]: pixel differs from the one below
+    across = labels[..., :, 1:] != labels[..., :, :-1]  # [.., H, W-1]: pixel differs from its right neighbour
+    down = labels[..., 1:, :] != labels[..., :-1, :]  # [.., H-1, W]: pixel differs from the one below
     edge[..., :, 1:] |= across
     edge[..., :, :-1] |= across
     edge[..., 1:, :] |= down
@@ -79,7 +80,7 @@ def dilate(mask, radius: int) -> Tensor:
     mask = mask.bool()
     if radius == 0:
         return mask.clone()
-    flat = mask.reshape(-1, 1, *mask.shape[-2:]).float()   # [N, 1, H, W]
+    flat = mask.reshape(-1, 1, *mask.shape[-2:]).float()  # [N, 1, H, W]
     grown = F.max_pool2d(flat, kernel_size=2 * radius + 1, stride=1, padding=radius)
     return grown.reshape(mask.shape) > 0.5
 
@@ -119,8 +120,8 @@ class BoundaryScore:
     precision: float
     recall: float
     f_score: float
-    predicted_pixels: int   # boundary pixels of the prediction
-    true_pixels: int        # boundary pixels of the target
+    predicted_pixels: int  # boundary pixels of the prediction
+    true_pixels: int  # boundary pixels of the target
 
 
 def boundary_f_score(pred, target, tolerance: int = 1) -> BoundaryScore:
@@ -134,8 +135,8 @@ def boundary_f_score(pred, target, tolerance: int = 1) -> BoundaryScore:
     tolerance = check_int("tolerance", tolerance, min_value=0)
     predicted, true = boundary_map(pred), boundary_map(target)
     n_predicted, n_true = int(predicted.sum()), int(true.sum())
-    matched_predicted = int((predicted & dilate(true, tolerance)).sum())   # predicted edges near a true edge
-    matched_true = int((true & dilate(predicted, tolerance)).sum())        # true edges near a predicted edge
+    matched_predicted = int((predicted & dilate(true, tolerance)).sum())  # predicted edges near a true edge
+    matched_true = int((true & dilate(predicted, tolerance)).sum())  # true edges near a predicted edge
     if n_predicted == 0 and n_true == 0:
         precision = recall = 1.0
     else:

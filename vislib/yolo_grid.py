@@ -67,10 +67,19 @@ class GridPredictions:
         detections = []
         for every in self.decoded:
             keep = torch.nonzero(every["scores"] >= conf_threshold).flatten()
-            kept = keep[batched_nms(every["boxes"][keep], every["scores"][keep], every["labels"][keep], nms_threshold)] \
-                if len(keep) else keep
-            detections.append({"boxes": every["boxes"][kept], "scores": every["scores"][kept],
-                               "labels": every["labels"][kept], "indices": kept})
+            kept = (
+                keep[batched_nms(every["boxes"][keep], every["scores"][keep], every["labels"][keep], nms_threshold)]
+                if len(keep)
+                else keep
+            )
+            detections.append(
+                {
+                    "boxes": every["boxes"][kept],
+                    "scores": every["scores"][kept],
+                    "labels": every["labels"][kept],
+                    "indices": kept,
+                }
+            )
         pooled = pool_matches_fast(detections, self.targets)
         return detections, pooled
 

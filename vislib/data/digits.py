@@ -26,8 +26,9 @@ class ImageSplit:
     test_labels: Tensor
 
     def to(self, device) -> "ImageSplit":
-        return ImageSplit(*(t.to(device) for t in (self.train_images, self.train_labels,
-                                                   self.test_images, self.test_labels)))
+        return ImageSplit(
+            *(t.to(device) for t in (self.train_images, self.train_labels, self.test_images, self.test_labels))
+        )
 
 
 def load_digits(size: int = 16, test_fraction: float = 0.2, seed: int = 0) -> ImageSplit:

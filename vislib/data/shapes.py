@@ -206,7 +206,8 @@ def render_sample(rng, image_size, min_objects, max_objects, num_classes, shape_
         covered |= mask
     visible.reverse()
     kept = [
-        j for j, (full, seen) in enumerate(zip(full_masks, visible))
+        j
+        for j, (full, seen) in enumerate(zip(full_masks, visible))
         if seen.any() and seen.sum() >= (1 - MAX_OCCLUSION) * full.sum()
     ]
     empty = np.zeros((0, image_size, image_size), bool)
@@ -358,7 +359,9 @@ def from_coco(coco: dict) -> list[dict]:
     for image in coco["images"]:
         h, w = int(image["height"]), int(image["width"])
         anns = per_image[image["id"]]
-        boxes = torch.tensor([[x, y, x + bw, y + bh] for x, y, bw, bh in (a["bbox"] for a in anns)], dtype=torch.float32)
+        boxes = torch.tensor(
+            [[x, y, x + bw, y + bh] for x, y, bw, bh in (a["bbox"] for a in anns)], dtype=torch.float32
+        )
         masks = []
         for a in anns:
             segmentation = a.get("segmentation")

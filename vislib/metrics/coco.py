@@ -108,7 +108,9 @@ class CocoEvaluation:
         if iou_threshold is not None:
             t = np.nonzero(np.isclose(self.iou_thresholds, iou_threshold))[0]
             if len(t) == 0:
-                raise ValueError(f"iou_threshold must be one of {self.iou_thresholds.round(2).tolist()}, got {iou_threshold}")
+                raise ValueError(
+                    f"iou_threshold must be one of {self.iou_thresholds.round(2).tolist()}, got {iou_threshold}"
+                )
             p = p[t]
         out = {}
         for k, category in enumerate(self.category_ids):
@@ -248,9 +250,14 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
     name = "gt['annotations']"
     gt_id = _ids(f"{name} ids", _field(name, anns, "id"))
     _unique_ids(f"{name} ids", gt_id)
-    gt_image = _index_of(f"{name} image_id", _ids(f"{name} image_id", _field(name, anns, "image_id")), sorted_images, "image id")
+    gt_image = _index_of(
+        f"{name} image_id", _ids(f"{name} image_id", _field(name, anns, "image_id")), sorted_images, "image id"
+    )
     gt_category = _index_of(
-        f"{name} category_id", _ids(f"{name} category_id", _field(name, anns, "category_id")), sorted_categories, "category id"
+        f"{name} category_id",
+        _ids(f"{name} category_id", _field(name, anns, "category_id")),
+        sorted_categories,
+        "category id",
     )
     gt_box = _boxes(name, _field(name, anns, "bbox"))
     areas = _field(name, anns, "area")
@@ -273,9 +280,14 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
     for i, r in enumerate(results):
         if not isinstance(r, dict):
             raise ValueError(f"results[{i}] must be a dict, got {type(r).__name__}")
-    dt_image = _index_of(f"{name} image_id", _ids(f"{name} image_id", _field(name, results, "image_id")), sorted_images, "image id")
+    dt_image = _index_of(
+        f"{name} image_id", _ids(f"{name} image_id", _field(name, results, "image_id")), sorted_images, "image id"
+    )
     dt_category = _index_of(
-        f"{name} category_id", _ids(f"{name} category_id", _field(name, results, "category_id")), sorted_categories, "category id"
+        f"{name} category_id",
+        _ids(f"{name} category_id", _field(name, results, "category_id")),
+        sorted_categories,
+        "category id",
     )
     scores = _field(name, results, "score")
     try:
@@ -499,7 +511,9 @@ def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvalua
             for a in range(A):
                 if n_regular[k, a] == 0:
                     continue
-                q, rc_last, ss = _precision_at_recall_points(tp[chosen, a].T, fp[chosen, a].T, n_regular[k, a], sorted_scores)
+                q, rc_last, ss = _precision_at_recall_points(
+                    tp[chosen, a].T, fp[chosen, a].T, n_regular[k, a], sorted_scores
+                )
                 precision[:, :, k, a, m] = q
                 recall[:, k, a, m] = rc_last
                 scores[:, :, k, a, m] = ss

@@ -86,8 +86,7 @@ def _as_image_list(name: str, value, *, required: bool = True):
     if isinstance(value, (list, tuple)):
         return list(value), False
     raise TypeError(
-        f"{name} must be a torch.Tensor (one image) or a list of tensors (one per image), "
-        f"got {type(value).__name__}"
+        f"{name} must be a torch.Tensor (one image) or a list of tensors (one per image), got {type(value).__name__}"
     )
 
 
@@ -163,10 +162,14 @@ def match_detections(
 
     # All detections, best score first (stable: ties stay in image order, then row order).
     scores = torch.cat([s.double() for s in scores_list]) if n_images else torch.zeros(0, dtype=torch.float64)
-    image_index = torch.cat([torch.full((len(s),), i, dtype=torch.long) for i, s in enumerate(scores_list)]) \
-        if n_images else torch.zeros(0, dtype=torch.long)
-    detection_index = torch.cat([torch.arange(len(s)) for s in scores_list]) \
-        if n_images else torch.zeros(0, dtype=torch.long)
+    image_index = (
+        torch.cat([torch.full((len(s),), i, dtype=torch.long) for i, s in enumerate(scores_list)])
+        if n_images
+        else torch.zeros(0, dtype=torch.long)
+    )
+    detection_index = (
+        torch.cat([torch.arange(len(s)) for s in scores_list]) if n_images else torch.zeros(0, dtype=torch.long)
+    )
     order = torch.sort(scores, descending=True, stable=True).indices
     scores, image_index, detection_index = scores[order], image_index[order], detection_index[order]
 
@@ -441,9 +444,7 @@ def mean_average_precision(per_class_ap, num_ground_truth=None) -> float:
         else:
             counts = [int(c) for c in num_ground_truth]
             if len(counts) != len(values):
-                raise ValueError(
-                    f"num_ground_truth must have one count per class ({len(values)}), got {len(counts)}"
-                )
+                raise ValueError(f"num_ground_truth must have one count per class ({len(values)}), got {len(counts)}")
     kept = []
     for position, (name, ap) in enumerate(zip(names, values)):
         if counts is not None:
@@ -456,7 +457,9 @@ def mean_average_precision(per_class_ap, num_ground_truth=None) -> float:
         if math.isnan(ap) or ap == -1:
             continue
         if not 0.0 <= ap <= 1.0:
-            raise ValueError(f"per_class_ap[{name!r}] must lie in [0, 1] (or be None/nan/-1 for no ground truth), got {ap}")
+            raise ValueError(
+                f"per_class_ap[{name!r}] must lie in [0, 1] (or be None/nan/-1 for no ground truth), got {ap}"
+            )
         kept.append(ap)
     if not kept:
         raise ValueError("no class has ground truth: the mAP is undefined")

@@ -53,8 +53,10 @@ def _as_label_tensor(name: str, value) -> Tensor:
         value = torch.from_numpy(value)
     check_type(name, value, Tensor, "a torch.Tensor (or numpy array) of integer class labels")
     if value.is_floating_point() or value.is_complex():
-        raise TypeError(f"{name} must hold integer class labels, got dtype {value.dtype}; for a model's "
-                        "scores [N, C, H, W] pass scores.argmax(dim=1)")
+        raise TypeError(
+            f"{name} must hold integer class labels, got dtype {value.dtype}; for a model's "
+            "scores [N, C, H, W] pass scores.argmax(dim=1)"
+        )
     if value.dtype == torch.bool:
         value = value.long()
     return value
@@ -80,9 +82,12 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
     if ignore_index is not None:
         ignore_index = check_int("ignore_index", ignore_index)
     if pred.shape != target.shape:
-        hint = " (did you pass the scores [N, C, H, W]? use scores.argmax(dim=1))" if pred.ndim == target.ndim + 1 else ""
-        raise ValueError(f"pred and target must have the same shape, got {list(pred.shape)} and "
-                         f"{list(target.shape)}{hint}")
+        hint = (
+            " (did you pass the scores [N, C, H, W]? use scores.argmax(dim=1))" if pred.ndim == target.ndim + 1 else ""
+        )
+        raise ValueError(
+            f"pred and target must have the same shape, got {list(pred.shape)} and {list(target.shape)}{hint}"
+        )
     if pred.device != target.device:
         raise ValueError(f"pred and target must be on the same device, got {pred.device} and {target.device}")
     pred, target = pred.reshape(-1).long(), target.reshape(-1).long()
@@ -93,8 +98,9 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
         if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
             bad = labels[(labels < 0) | (labels >= num_classes)][0].item()
             extra = "" if name == "pred" or ignore_index is None else f" or ignore_index {ignore_index}"
-            raise ValueError(f"{name} labels must be in [0, {num_classes - 1}]{extra} for num_classes="
-                             f"{num_classes}, got {bad}")
+            raise ValueError(
+                f"{name} labels must be in [0, {num_classes - 1}]{extra} for num_classes={num_classes}, got {bad}"
+            )
     counts = torch.bincount(target * num_classes + pred, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
 
@@ -137,8 +143,7 @@ def class_accuracy(confusion) -> Tensor:
     """``float64 Tensor[K]``: per-class recall ``TP / (TP + FN)``; NaN for a class absent from the targets."""
     confusion = _check_confusion(confusion)
     support = confusion.sum(dim=1)
-    return torch.where(support > 0, confusion.diagonal() / support.clamp(min=1),
-                       torch.full_like(support, float("nan")))
+    return torch.where(support > 0, confusion.diagonal() / support.clamp(min=1), torch.full_like(support, float("nan")))
 
 
 @dataclass(frozen=True)
@@ -162,9 +167,13 @@ class SegmentationScores:
     @classmethod
     def from_confusion(cls, confusion) -> "SegmentationScores":
         checked = _check_confusion(confusion)
-        return cls(confusion=checked.round().to(torch.int64), iou=per_class_iou(checked),
-                   mean_iou=mean_iou(checked), pixel_accuracy=pixel_accuracy(checked),
-                   class_accuracy=class_accuracy(checked))
+        return cls(
+            confusion=checked.round().to(torch.int64),
+            iou=per_class_iou(checked),
+            mean_iou=mean_iou(checked),
+            pixel_accuracy=pixel_accuracy(checked),
+            class_accuracy=class_accuracy(checked),
+        )
 
 
 def segmentation_scores(pred, target, num_classes: int, ignore_index: int | None = None) -> SegmentationScores:

@@ -46,12 +46,12 @@ __all__ = ["ASPP", "ConvBNReLU", "DeepLabV3Plus", "Decoder", "Encoder", "Encoder
 class ConvBNReLU(nn.Sequential):
     """``Conv2d`` (no bias) -> ``BatchNorm2d`` -> ``ReLU``; ``same`` padding for odd kernels at any dilation."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1):
         padding = dilation * (kernel_size - 1) // 2
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation,
-                      bias=False),
+            nn.Conv2d(
+                in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation, bias=False
+            ),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
         )
@@ -73,7 +73,7 @@ class Encoder(nn.Module):
         c1, c2, c3 = (check_int(f"widths[{i}]", w, min_value=1) for i, w in enumerate(widths))
         d = check_int("atrous_dilation", atrous_dilation, min_value=1)
         self.widths = (c1, c2, c3)
-        self.stem = ConvBNReLU(3, c1, stride=2)                                       # H/2
+        self.stem = ConvBNReLU(3, c1, stride=2)  # H/2
         self.block1 = nn.Sequential(ConvBNReLU(c1, c2, stride=2), ConvBNReLU(c2, c2))  # H/4: low level
         self.block2 = nn.Sequential(ConvBNReLU(c2, c3, stride=2), ConvBNReLU(c3, c3))  # H/8
         self.block3 = nn.Sequential(ConvBNReLU(c3, c3, dilation=d), ConvBNReLU(c3, c3, dilation=d))  # H/8, atrous
@@ -107,8 +107,8 @@ class ASPP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         outputs = [branch(x) for branch in self.branches]
-        pooled = self.image_pooling(x)                                  # [N, out, 1, 1]
-        outputs.append(pooled.expand(-1, -1, *x.shape[-2:]))            # the same value at every position
+        pooled = self.image_pooling(x)  # [N, out, 1, 1]
+        outputs.append(pooled.expand(-1, -1, *x.shape[-2:]))  # the same value at every position
         return self.project(torch.cat(outputs, dim=1))
 
 
@@ -120,12 +120,14 @@ class Decoder(nn.Module):
     to H/4, concatenate, refine with two 3x3 convs, classify with a 1x1 conv: ``[N, num_classes, H/4, W/4]``.
     """
 
-    def __init__(self, low_in: int, context_channels: int, num_classes: int, low_channels: int = 16,
-                 channels: int = 64):
+    def __init__(
+        self, low_in: int, context_channels: int, num_classes: int, low_channels: int = 16, channels: int = 64
+    ):
         super().__init__()
         self.project_low = ConvBNReLU(low_in, low_channels, kernel_size=1)
-        self.refine = nn.Sequential(ConvBNReLU(low_channels + context_channels, channels),
-                                    ConvBNReLU(channels, channels))
+        self.refine = nn.Sequential(
+            ConvBNReLU(low_channels + context_channels, channels), ConvBNReLU(channels, channels)
+        )
         self.classify = nn.Conv2d(channels, num_classes, kernel_size=1)
 
     def forward(self, low_level: Tensor, context: Tensor) -> Tensor:
@@ -141,17 +143,26 @@ class DeepLabV3Plus(nn.Module):
     multiples of 8. ``decoder=False`` gives DeepLabv3 (ASPP output classified and upsampled x8 directly).
     """
 
-    def __init__(self, num_classes: int = 5, widths: Sequence[int] = (16, 32, 64), rates: Sequence[int] = (2, 4, 6),
-                 aspp_channels: int = 64, low_channels: int = 16, decoder_channels: int = 64,
-                 atrous_dilation: int = 2, decoder: bool = True):
+    def __init__(
+        self,
+        num_classes: int = 5,
+        widths: Sequence[int] = (16, 32, 64),
+        rates: Sequence[int] = (2, 4, 6),
+        aspp_channels: int = 64,
+        low_channels: int = 16,
+        decoder_channels: int = 64,
+        atrous_dilation: int = 2,
+        decoder: bool = True,
+    ):
         super().__init__()
         self.num_classes = check_int("num_classes", num_classes, min_value=2)
         check_type("decoder", decoder, bool, "True or False")
         self.encoder = Encoder(widths, atrous_dilation)
         self.aspp = ASPP(self.encoder.widths[2], aspp_channels, rates)
         if decoder:
-            self.decoder = Decoder(self.encoder.widths[1], aspp_channels, self.num_classes, low_channels,
-                                   decoder_channels)
+            self.decoder = Decoder(
+                self.encoder.widths[1], aspp_channels, self.num_classes, low_channels, decoder_channels
+            )
         else:
             self.decoder = None
             self.classify = nn.Conv2d(aspp_channels, self.num_classes, kernel_size=1)
@@ -159,14 +170,13 @@ class DeepLabV3Plus(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_tensor("x", x, ndim=4, floating=True)
         if x.shape[-1] % 8 or x.shape[-2] % 8:
-            raise ValueError(f"x's height and width must be multiples of 8 (output stride 8), got "
-                             f"{list(x.shape[-2:])}")
-        low_level, high_level = self.encoder(x)                 # [N, c2, H/4, W/4], [N, c3, H/8, W/8]
-        context = self.aspp(high_level)                         # [N, aspp, H/8, W/8]
+            raise ValueError(f"x's height and width must be multiples of 8 (output stride 8), got {list(x.shape[-2:])}")
+        low_level, high_level = self.encoder(x)  # [N, c2, H/4, W/4], [N, c3, H/8, W/8]
+        context = self.aspp(high_level)  # [N, aspp, H/8, W/8]
         if self.decoder is not None:
-            scores = self.decoder(low_level, context)           # [N, classes, H/4, W/4]
+            scores = self.decoder(low_level, context)  # [N, classes, H/4, W/4]
         else:
-            scores = self.classify(context)                     # [N, classes, H/8, W/8]
+            scores = self.classify(context)  # [N, classes, H/8, W/8]
         return F.interpolate(scores, size=x.shape[-2:], mode="bilinear", align_corners=False)
 
     def shapes(self, image_size: int = 64) -> dict[str, tuple[int, ...]]:
@@ -177,8 +187,12 @@ class DeepLabV3Plus(nn.Module):
         with torch.no_grad():
             low, high = self.encoder(x)
             context = self.aspp(high)
-            out = {"input": tuple(x.shape), "low-level features (block1)": tuple(low.shape),
-                   "high-level features (block3, atrous)": tuple(high.shape), "ASPP output": tuple(context.shape)}
+            out = {
+                "input": tuple(x.shape),
+                "low-level features (block1)": tuple(low.shape),
+                "high-level features (block3, atrous)": tuple(high.shape),
+                "ASPP output": tuple(context.shape),
+            }
             if self.decoder is not None:
                 out["decoder scores"] = tuple(self.decoder(low, context).shape)
             out["output (upsampled)"] = tuple(self(x).shape)

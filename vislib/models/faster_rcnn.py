@@ -57,10 +57,15 @@ class SmallBackbone(nn.Sequential):
             return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
         super().__init__(
-            *block(3, width), nn.MaxPool2d(2),                                    # 1/2
-            *block(width, 2 * width), nn.MaxPool2d(2),                            # 1/4
-            *block(2 * width, 2 * width), *block(2 * width, 2 * width), nn.MaxPool2d(2),  # 1/8
-            *block(2 * width, out_channels), *block(out_channels, out_channels),
+            *block(3, width),
+            nn.MaxPool2d(2),  # 1/2
+            *block(width, 2 * width),
+            nn.MaxPool2d(2),  # 1/4
+            *block(2 * width, 2 * width),
+            *block(2 * width, 2 * width),
+            nn.MaxPool2d(2),  # 1/8
+            *block(2 * width, out_channels),
+            *block(out_channels, out_channels),
         )
         self.out_channels = out_channels
         for module in self.modules():
@@ -142,8 +147,7 @@ def small_faster_rcnn(
         for value in pair:
             check_int(name, value, min_value=1)
     box_batch_size_per_image = check_int("box_batch_size_per_image", box_batch_size_per_image, min_value=1)
-    box_positive_fraction = check_number("box_positive_fraction", box_positive_fraction, min_value=0.01,
-                                         max_value=1.0)
+    box_positive_fraction = check_number("box_positive_fraction", box_positive_fraction, min_value=0.01, max_value=1.0)
     box_score_thresh = check_number("box_score_thresh", box_score_thresh, min_value=0.0, max_value=1.0)
 
     backbone = SmallBackbone(width, out_channels)
@@ -199,8 +203,8 @@ def cell_anchors(sizes: Sequence[float], aspect_ratios: Sequence[float]) -> Tens
     sizes, ratios = _check_sizes_ratios(sizes, aspect_ratios)
     scales = torch.tensor(sizes, dtype=torch.float32)
     h_ratios = torch.sqrt(torch.tensor(ratios, dtype=torch.float32))
-    w_ratios = 1 / h_ratios                                        # the same arithmetic as torchvision
-    widths = (w_ratios[:, None] * scales[None, :]).reshape(-1)     # [ratios, sizes] -> [A]
+    w_ratios = 1 / h_ratios  # the same arithmetic as torchvision
+    widths = (w_ratios[:, None] * scales[None, :]).reshape(-1)  # [ratios, sizes] -> [A]
     heights = (h_ratios[:, None] * scales[None, :]).reshape(-1)
     return (torch.stack([-widths, -heights, widths, heights], dim=1) / 2).round()
 
@@ -228,8 +232,8 @@ def anchor_grid(
     base = cell_anchors(sizes, aspect_ratios)
     stride_y, stride_x = image_h // feature_h, image_w // feature_w
     ys, xs = torch.meshgrid(torch.arange(feature_h) * stride_y, torch.arange(feature_w) * stride_x, indexing="ij")
-    centres = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1).float()     # [L, 2]
-    shifts = centres.repeat(1, 2)                                               # [L, 4]: x, y, x, y
+    centres = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1).float()  # [L, 2]
+    shifts = centres.repeat(1, 2)  # [L, 4]: x, y, x, y
     return (shifts[:, None, :] + base[None, :, :]).reshape(-1, 4), centres
 
 

@@ -60,8 +60,10 @@ def _check_images(images: Tensor) -> Tensor:
     check_tensor("images", images, ndim=4, floating=True)
     height, width = images.shape[-2:]
     if height % DOWNSAMPLING or width % DOWNSAMPLING:
-        raise ValueError(f"images must have a height and width that are multiples of {DOWNSAMPLING} (three "
-                         f"2x2 poolings), got {height} x {width}")
+        raise ValueError(
+            f"images must have a height and width that are multiples of {DOWNSAMPLING} (three "
+            f"2x2 poolings), got {height} x {width}"
+        )
     return images
 
 
@@ -122,8 +124,9 @@ class Encoder(nn.Module):
         c1, c2, c3 = self.channels
         self.stage1, self.stage2, self.stage3 = ConvBlock(3, c1), ConvBlock(c1, c2), ConvBlock(c2, c3)
         self.pool = nn.MaxPool2d(2, stride=2, return_indices=True)
-        self.bottleneck = nn.Sequential(nn.Conv2d(c3, c3, 3, padding=1, bias=False), nn.BatchNorm2d(c3),
-                                        nn.ReLU(inplace=True))
+        self.bottleneck = nn.Sequential(
+            nn.Conv2d(c3, c3, 3, padding=1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True)
+        )
 
     @property
     def out_channels(self) -> int:
@@ -133,12 +136,12 @@ class Encoder(nn.Module):
         x = _check_images(images)
         skips, indices, stages = [], [], [("input", images)]
         for number, stage in enumerate((self.stage1, self.stage2, self.stage3), start=1):
-            x = stage(x)                   # [N, C_s, h, w]
+            x = stage(x)  # [N, C_s, h, w]
             skips.append(x)
-            x, where = self.pool(x)        # [N, C_s, h/2, w/2]
+            x, where = self.pool(x)  # [N, C_s, h/2, w/2]
             indices.append(where)
             stages.append((f"encoder {number} (pooled)", x))
-        x = self.bottleneck(x)             # [N, C3, H/8, W/8]
+        x = self.bottleneck(x)  # [N, C3, H/8, W/8]
         stages.append(("bottleneck", x))
         return EncoderOutput(features=x, skips=skips, indices=indices, stages=stages)
 
@@ -171,7 +174,7 @@ class FCNBaseline(_Segmenter):
 
     def forward_stages(self, images):
         encoded = self.encoder(images)
-        coarse = self.classifier(encoded.features)                   # [N, K, H/8, W/8]
+        coarse = self.classifier(encoded.features)  # [N, K, H/8, W/8]
         scores = F.interpolate(coarse, size=images.shape[-2:], mode="bilinear", align_corners=False)
         return [*encoded.stages, ("coarse scores", coarse), ("scores (bilinear x8)", scores)]
 
@@ -196,12 +199,13 @@ class SegNet(_Segmenter):
     def forward_stages(self, images):
         encoded = self.encoder(images)
         x, stages = encoded.features, list(encoded.stages)
-        for number, decode, where in zip((3, 2, 1), (self.decode3, self.decode2, self.decode1),
-                                         reversed(encoded.indices)):
-            x = self.unpool(x, where)      # [N, C, 2h, 2w], sparse: one non-zero per 2x2 window
-            x = decode(x)                  # [N, C', 2h, 2w]
+        for number, decode, where in zip(
+            (3, 2, 1), (self.decode3, self.decode2, self.decode1), reversed(encoded.indices)
+        ):
+            x = self.unpool(x, where)  # [N, C, 2h, 2w], sparse: one non-zero per 2x2 window
+            x = decode(x)  # [N, C', 2h, 2w]
             stages.append((f"decoder {number} (unpooled)", x))
-        scores = self.classifier(x)        # [N, K, H, W]
+        scores = self.classifier(x)  # [N, K, H, W]
         return [*stages, ("scores", scores)]
 
 
@@ -224,9 +228,12 @@ class TransposedConvNet(_Segmenter):
     def forward_stages(self, images):
         encoded = self.encoder(images)
         x, stages = encoded.features, list(encoded.stages)
-        for number, up, decode in ((3, self.up3, self.decode3), (2, self.up2, self.decode2),
-                                   (1, self.up1, self.decode1)):
-            x = decode(up(x))              # [N, C', 2h, 2w]
+        for number, up, decode in (
+            (3, self.up3, self.decode3),
+            (2, self.up2, self.decode2),
+            (1, self.up1, self.decode1),
+        ):
+            x = decode(up(x))  # [N, C', 2h, 2w]
             stages.append((f"decoder {number} (transposed conv)", x))
         return [*stages, ("scores", self.classifier(x))]
 
@@ -252,10 +259,14 @@ class UNet(_Segmenter):
     def forward_stages(self, images):
         encoded = self.encoder(images)
         x, stages = encoded.features, list(encoded.stages)
-        for number, up, decode, skip in zip((3, 2, 1), (self.up3, self.up2, self.up1),
-                                            (self.decode3, self.decode2, self.decode1), reversed(encoded.skips)):
-            x = up(x)                                  # [N, C_s, 2h, 2w]
-            x = decode(torch.cat([x, skip], dim=1))    # concatenate the skip: [N, 2 C_s, 2h, 2w] -> [N, C_s, 2h, 2w]
+        for number, up, decode, skip in zip(
+            (3, 2, 1),
+            (self.up3, self.up2, self.up1),
+            (self.decode3, self.decode2, self.decode1),
+            reversed(encoded.skips),
+        ):
+            x = up(x)  # [N, C_s, 2h, 2w]
+            x = decode(torch.cat([x, skip], dim=1))  # concatenate the skip: [N, 2 C_s, 2h, 2w] -> [N, C_s, 2h, 2w]
             stages.append((f"decoder {number} (+ skip)", x))
         return [*stages, ("scores", self.classifier(x))]
 
@@ -286,8 +297,12 @@ class PyramidPooling(nn.Module):
             branch_channels = max(in_channels // len(self.bins), 1)
         self.branch_channels = check_int("branch_channels", branch_channels, min_value=1)
         self.branches = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(b), nn.Conv2d(in_channels, self.branch_channels, 1, bias=False),
-                          nn.BatchNorm2d(self.branch_channels), nn.ReLU(inplace=True))
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(b),
+                nn.Conv2d(in_channels, self.branch_channels, 1, bias=False),
+                nn.BatchNorm2d(self.branch_channels),
+                nn.ReLU(inplace=True),
+            )
             for b in self.bins
         )
 
@@ -305,7 +320,7 @@ class PyramidPooling(nn.Module):
             raise ValueError(f"features must have {self.in_channels} channels, got {features.shape[1]}")
         size = features.shape[-2:]
         context = [F.interpolate(p, size=size, mode="bilinear", align_corners=False) for p in self.pooled(features)]
-        return torch.cat([features, *context], dim=1)   # [N, C + len(bins) * branch_channels, h, w]
+        return torch.cat([features, *context], dim=1)  # [N, C + len(bins) * branch_channels, h, w]
 
 
 class PSPNet(_Segmenter):
@@ -316,25 +331,27 @@ class PSPNet(_Segmenter):
     is left out (the 3x3 conv sees only the features): the same network without its context module.
     """
 
-    def __init__(self, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64),
-                 bins: tuple[int, ...] = (1, 2, 3, 6)):
+    def __init__(
+        self, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64), bins: tuple[int, ...] = (1, 2, 3, 6)
+    ):
         super().__init__(num_classes, channels)
         c3 = self.encoder.out_channels
         check_type("bins", bins, (tuple, list), "a tuple of grid sizes such as (1, 2, 3, 6), or ()")
         self.pyramid = PyramidPooling(c3, tuple(bins)) if bins else None
         head_in = self.pyramid.out_channels if self.pyramid is not None else c3
-        self.head = nn.Sequential(nn.Conv2d(head_in, c3, 3, padding=1, bias=False), nn.BatchNorm2d(c3),
-                                  nn.ReLU(inplace=True))
+        self.head = nn.Sequential(
+            nn.Conv2d(head_in, c3, 3, padding=1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(inplace=True)
+        )
         self.classifier = nn.Conv2d(c3, num_classes, 1)
 
     def forward_stages(self, images):
         encoded = self.encoder(images)
         x, stages = encoded.features, list(encoded.stages)
         if self.pyramid is not None:
-            x = self.pyramid(x)                        # [N, C3 + 4 * C3/4, H/8, W/8]
+            x = self.pyramid(x)  # [N, C3 + 4 * C3/4, H/8, W/8]
             stages.append(("pyramid pooling", x))
-        x = self.head(x)                               # [N, C3, H/8, W/8]
-        coarse = self.classifier(x)                    # [N, K, H/8, W/8]
+        x = self.head(x)  # [N, C3, H/8, W/8]
+        coarse = self.classifier(x)  # [N, K, H/8, W/8]
         scores = F.interpolate(coarse, size=images.shape[-2:], mode="bilinear", align_corners=False)
         return [*stages, ("coarse scores", coarse), ("scores (bilinear x8)", scores)]
 

@@ -48,19 +48,28 @@ class ConvBlock(nn.Module):
 class SmallCNN(nn.Module):
     """``SmallCNN(batchnorm="before")`` maps ``[N, in_channels, S, S]`` images to ``[N, classes]`` logits."""
 
-    def __init__(self, batchnorm: str = "before", width: int = 16, activation: str = "relu",
-                 in_channels: int = 1, classes: int = 10):
+    def __init__(
+        self,
+        batchnorm: str = "before",
+        width: int = 16,
+        activation: str = "relu",
+        in_channels: int = 1,
+        classes: int = 10,
+    ):
         super().__init__()
         check_choice("batchnorm", batchnorm, PLACEMENTS)
         check_choice("activation", activation, ACTIVATIONS)
         width = check_int("width", width, min_value=1, max_value=1024)
-        self.blocks = nn.ModuleList([
-            ConvBlock(check_int("in_channels", in_channels, min_value=1), width, batchnorm, activation, pool=True),
-            ConvBlock(width, 2 * width, batchnorm, activation, pool=True),
-            ConvBlock(2 * width, 2 * width, batchnorm, activation, pool=False),
-        ])
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                                  nn.Linear(2 * width, check_int("classes", classes, min_value=2)))
+        self.blocks = nn.ModuleList(
+            [
+                ConvBlock(check_int("in_channels", in_channels, min_value=1), width, batchnorm, activation, pool=True),
+                ConvBlock(width, 2 * width, batchnorm, activation, pool=True),
+                ConvBlock(2 * width, 2 * width, batchnorm, activation, pool=False),
+            ]
+        )
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, check_int("classes", classes, min_value=2))
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[1] != self.blocks[0].conv.in_channels:

@@ -210,9 +210,7 @@ def decode_all_boxes(output: Tensor, image_size: int, num_boxes: int = 2) -> dic
     class_probs = output[..., 5 * B :].unsqueeze(2).expand(S, S, B, C)  # the cell's classes, for each box
     # Class-specific confidence P(class | object) * P(object), best class per box.
     best_prob, best_class = class_probs.max(dim=-1)  # [S, S, B]
-    grid_rows, grid_cols, grid_slots = torch.meshgrid(
-        torch.arange(S), torch.arange(S), torch.arange(B), indexing="ij"
-    )
+    grid_rows, grid_cols, grid_slots = torch.meshgrid(torch.arange(S), torch.arange(S), torch.arange(B), indexing="ij")
     return {
         "boxes": boxes.reshape(-1, 4),
         "objectness": objectness.reshape(-1),
@@ -259,8 +257,12 @@ def decode_predictions(
     every = decode_all_boxes(output, image_size, num_boxes)
     keep = torch.nonzero(every["scores"] >= conf_threshold).flatten()
     if apply_nms and len(keep):
-        kept = batched_nms(every["boxes"][keep].cpu().float(), every["scores"][keep].cpu().float(),
-                           every["labels"][keep].cpu(), iou_threshold)
+        kept = batched_nms(
+            every["boxes"][keep].cpu().float(),
+            every["scores"][keep].cpu().float(),
+            every["labels"][keep].cpu(),
+            iou_threshold,
+        )
         keep = keep[kept.to(keep.device)]
     else:
         keep = keep[torch.sort(every["scores"][keep], descending=True, stable=True).indices]
@@ -285,7 +287,9 @@ def _cell_iou(a: Tensor, b: Tensor) -> Tensor:
 
     ax1, ay1, ax2, ay2 = corners(a)
     bx1, by1, bx2, by2 = corners(b)
-    inter = (torch.min(ax2, bx2) - torch.max(ax1, bx1)).clamp(min=0) * (torch.min(ay2, by2) - torch.max(ay1, by1)).clamp(min=0)
+    inter = (torch.min(ax2, bx2) - torch.max(ax1, bx1)).clamp(min=0) * (
+        torch.min(ay2, by2) - torch.max(ay1, by1)
+    ).clamp(min=0)
     union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
     return inter / union.clamp(min=1e-12)
 
@@ -324,8 +328,15 @@ class YoloLoss(nn.Module):
     of scalar tensors ``total``, ``coord``, ``obj``, ``noobj``, ``class``.
     """
 
-    def __init__(self, grid_size: int, num_boxes: int, num_classes: int, lambda_coord: float = 5.0,
-                 lambda_noobj: float = 0.5, confidence_target: str = "iou"):
+    def __init__(
+        self,
+        grid_size: int,
+        num_boxes: int,
+        num_classes: int,
+        lambda_coord: float = 5.0,
+        lambda_noobj: float = 0.5,
+        confidence_target: str = "iou",
+    ):
         super().__init__()
         self.grid_size = check_int("grid_size", grid_size, min_value=1)
         self.num_boxes = check_int("num_boxes", num_boxes, min_value=1)
@@ -340,7 +351,9 @@ class YoloLoss(nn.Module):
         check_tensor("pred", pred, shape=shape, floating=True)
         check_tensor("target", target, shape=shape, floating=True)
         if pred.shape != target.shape:
-            raise ValueError(f"pred and target must have the same shape, got {list(pred.shape)} and {list(target.shape)}")
+            raise ValueError(
+                f"pred and target must have the same shape, got {list(pred.shape)} and {list(target.shape)}"
+            )
         n = pred.shape[0]
         pred_boxes = pred[..., : 5 * B].reshape(n, S, S, B, 5)  # [N, S, S, B, 5]
         true_box = target[..., :5]  # [N, S, S, 5]: every slot of a target holds the same box
@@ -409,8 +422,9 @@ class TinyYolo(nn.Module):
         width (int): channels of the first block.
     """
 
-    def __init__(self, image_size: int = 64, grid_size: int = 4, num_boxes: int = 2, num_classes: int = 4,
-                 width: int = 16):
+    def __init__(
+        self, image_size: int = 64, grid_size: int = 4, num_boxes: int = 2, num_classes: int = 4, width: int = 16
+    ):
         super().__init__()
         self.image_size = check_choice("image_size", image_size, IMAGE_SIZES)
         feature_size = image_size // DOWNSAMPLING

@@ -20,5 +20,13 @@ from vislib.ops.roi import (  # noqa: E402
     roi_pool_geometry,
 )
 
-__all__ += ["RoIAlignGeometry", "RoIPoolGeometry", "bilinear_interpolate", "misalignment_pixels", "roi_align",
-            "roi_align_geometry", "roi_pool", "roi_pool_geometry"]
+__all__ += [
+    "RoIAlignGeometry",
+    "RoIPoolGeometry",
+    "bilinear_interpolate",
+    "misalignment_pixels",
+    "roi_align",
+    "roi_align_geometry",
+    "roi_pool",
+    "roi_pool_geometry",
+]

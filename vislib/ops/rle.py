@@ -248,5 +248,7 @@ def _polygon_flat_mask(xy: np.ndarray, h: int, w: int) -> np.ndarray:
     values = np.arange(len(counts)) % 2
     flat = np.repeat(values.astype(bool), counts)
     if flat.size != h * w:  # cannot happen for a proper polygon; keep the mask the right size regardless
-        flat = np.resize(flat, h * w) if flat.size > h * w else np.concatenate([flat, np.zeros(h * w - flat.size, bool)])
+        flat = (
+            np.resize(flat, h * w) if flat.size > h * w else np.concatenate([flat, np.zeros(h * w - flat.size, bool)])
+        )
     return flat

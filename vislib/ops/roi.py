@@ -71,8 +71,9 @@ def _rois(boxes, input: Tensor) -> Tensor:
     images = input.shape[0]
     if isinstance(boxes, (list, tuple)):
         if len(boxes) > images:
-            raise ValueError(f"boxes holds one Tensor[L, 4] per image: got {len(boxes)} tensors "
-                             f"for a batch of {images} image(s)")
+            raise ValueError(
+                f"boxes holds one Tensor[L, 4] per image: got {len(boxes)} tensors for a batch of {images} image(s)"
+            )
         rows = []
         for index, image_boxes in enumerate(boxes):
             check_tensor(f"boxes[{index}]", image_boxes, shape=("L", 4))
@@ -82,16 +83,20 @@ def _rois(boxes, input: Tensor) -> Tensor:
         rois = torch.cat(rows) if rows else input.new_zeros(0, 5)
     elif isinstance(boxes, Tensor):
         if boxes.ndim != 2 or boxes.shape[1] != 5:
-            raise ValueError(f"boxes must be a Tensor[K, 5] (batch index, x1, y1, x2, y2) or a list of "
-                             f"Tensor[L, 4], one per image; got a tensor of shape {list(boxes.shape)}")
+            raise ValueError(
+                f"boxes must be a Tensor[K, 5] (batch index, x1, y1, x2, y2) or a list of "
+                f"Tensor[L, 4], one per image; got a tensor of shape {list(boxes.shape)}"
+            )
         _check_finite_boxes("boxes", boxes)
         rois = boxes
         index = rois[:, 0]
         bad = (index != index.round()) | (index < 0) | (index >= images)
         if bad.any():
             row = int(torch.nonzero(bad)[0])
-            raise ValueError(f"boxes[:, 0] must be the index of an image in the batch, a whole number in "
-                             f"[0, {images - 1}]; row {row} has {float(index[row]):g}")
+            raise ValueError(
+                f"boxes[:, 0] must be the index of an image in the batch, a whole number in "
+                f"[0, {images - 1}]; row {row} has {float(index[row]):g}"
+            )
     else:
         raise TypeError(f"boxes must be a Tensor[K, 5] or a list of Tensor[L, 4], got {type(boxes).__name__}")
     if rois.dtype != input.dtype:
@@ -138,8 +143,10 @@ def _feature_size(feature_size) -> tuple[int, int] | None:
         return None
     if not isinstance(feature_size, Sequence) or len(feature_size) != 2:
         raise TypeError(f"feature_size must be None or (height, width) of the feature map, got {feature_size!r}")
-    return (check_int("feature_size[0]", feature_size[0], min_value=1),
-            check_int("feature_size[1]", feature_size[1], min_value=1))
+    return (
+        check_int("feature_size[0]", feature_size[0], min_value=1),
+        check_int("feature_size[1]", feature_size[1], min_value=1),
+    )
 
 
 # --------------------------------------------------------------------------- bilinear interpolation
@@ -186,8 +193,12 @@ def _interpolate(feature: Tensor, y: Tensor, x: Tensor) -> Tensor:
     """Bilinear interpolation of ``feature [C, H, W]`` at points ``y, x`` (same shape S) -> ``[C, *S]``."""
     (y_low, y_high, x_low, x_high), w = _bilinear_neighbours(y, x, feature.shape[-2], feature.shape[-1])
     w = w.to(feature.dtype)
-    return (w[..., 0] * _read(feature, y_low, x_low) + w[..., 1] * _read(feature, y_low, x_high)
-            + w[..., 2] * _read(feature, y_high, x_low) + w[..., 3] * _read(feature, y_high, x_high))
+    return (
+        w[..., 0] * _read(feature, y_low, x_low)
+        + w[..., 1] * _read(feature, y_low, x_high)
+        + w[..., 2] * _read(feature, y_high, x_low)
+        + w[..., 3] * _read(feature, y_high, x_high)
+    )
 
 
 def bilinear_interpolate(feature: Tensor, y, x) -> Tensor:
@@ -230,8 +241,10 @@ def bilinear_interpolate(feature: Tensor, y, x) -> Tensor:
     try:
         y, x = torch.broadcast_tensors(*coordinates)
     except RuntimeError:
-        raise ValueError(f"y and x must have the same shape (or broadcast), got {list(coordinates[0].shape)} "
-                         f"and {list(coordinates[1].shape)}") from None
+        raise ValueError(
+            f"y and x must have the same shape (or broadcast), got {list(coordinates[0].shape)} "
+            f"and {list(coordinates[1].shape)}"
+        ) from None
     if feature.ndim == 2:
         return _interpolate(feature[None], y, x)[0]
     return _interpolate(feature, y, x)
@@ -257,8 +270,14 @@ class _AlignSampling:
     xs: Tensor  # [ow, max(grid_w, 0)]
 
 
-def _align_sampling(box: Tensor, output_size: tuple[int, int], spatial_scale: float, sampling_ratio: int,
-                    aligned: bool, dtype: torch.dtype) -> _AlignSampling:
+def _align_sampling(
+    box: Tensor,
+    output_size: tuple[int, int],
+    spatial_scale: float,
+    sampling_ratio: int,
+    aligned: bool,
+    dtype: torch.dtype,
+) -> _AlignSampling:
     """``box`` (x1, y1, x2, y2) in image pixels -> RoI Align's bins and sample points, in ``dtype``."""
     oh, ow = output_size
     offset = 0.5 if aligned else 0.0
@@ -295,8 +314,9 @@ def _align_one(feature: Tensor, box: Tensor, output_size, spatial_scale, samplin
     return values.sum(dim=(2, 4)) / s.count  # the mean over each bin's grid_h x grid_w points
 
 
-def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1,
-              aligned: bool = False) -> Tensor:
+def roi_align(
+    input: Tensor, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1, aligned: bool = False
+) -> Tensor:
     """RoI Align (Mask R-CNN): average of bilinearly interpolated points in equal bins; nothing is rounded.
 
     Each box is scaled to feature coordinates (``* spatial_scale``; minus half a
@@ -325,8 +345,10 @@ def roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0, sam
     spatial_scale = _spatial_scale(spatial_scale)
     sampling_ratio = check_int("sampling_ratio", sampling_ratio)
     check_type("aligned", aligned, bool, "True or False")
-    outputs = [_align_one(input[int(roi[0])], roi[1:].cpu(), output_size, spatial_scale, sampling_ratio, aligned)
-               for roi in rois]
+    outputs = [
+        _align_one(input[int(roi[0])], roi[1:].cpu(), output_size, spatial_scale, sampling_ratio, aligned)
+        for roi in rois
+    ]
     if not outputs:
         return input.new_zeros(0, input.shape[1], *output_size)
     return torch.stack(outputs)
@@ -341,8 +363,13 @@ def _round_half_away_from_zero(value: Tensor) -> Tensor:
     return whole + torch.where((value - whole).abs() >= 0.5, value.sign(), torch.zeros_like(value))
 
 
-def _pool_bins(box: Tensor, output_size: tuple[int, int], spatial_scale: float, dtype: torch.dtype,
-               feature_size: tuple[int, int] | None):
+def _pool_bins(
+    box: Tensor,
+    output_size: tuple[int, int],
+    spatial_scale: float,
+    dtype: torch.dtype,
+    feature_size: tuple[int, int] | None,
+):
     """RoI Pool's snapped RoI ``(x_start, y_start, width, height)`` in whole cells, and each bin's cell range.
 
     Returns ``(roi, x_start [ow], x_end [ow], y_start [oh], y_end [oh])``; a bin reads the cells
@@ -369,8 +396,7 @@ def _pool_bins(box: Tensor, output_size: tuple[int, int], spatial_scale: float, 
 def _pool_one(feature: Tensor, box: Tensor, output_size, spatial_scale) -> Tensor:
     """RoI Pool of one box on one feature map ``[C, H, W]`` -> ``[C, oh, ow]``."""
     height, width = feature.shape[-2:]
-    _, x_start, x_end, y_start, y_end = _pool_bins(box, output_size, spatial_scale, feature.dtype,
-                                                   (height, width))
+    _, x_start, x_end, y_start, y_end = _pool_bins(box, output_size, spatial_scale, feature.dtype, (height, width))
     # Work on the rows and columns the bins cover (at least one of each, even for a RoI outside the map).
     top = min(int(y_start.min()), height - 1)
     left = min(int(x_start.min()), width - 1)
@@ -444,9 +470,16 @@ class RoIAlignGeometry:
     aligned: bool
 
 
-def roi_align_geometry(box, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1,
-                       aligned: bool = False, feature_size=None, *, dtype: torch.dtype = torch.float32
-                       ) -> RoIAlignGeometry:
+def roi_align_geometry(
+    box,
+    output_size,
+    spatial_scale: float = 1.0,
+    sampling_ratio: int = -1,
+    aligned: bool = False,
+    feature_size=None,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> RoIAlignGeometry:
     """RoI Align's bins, sample points and bilinear neighbours for one box (see :class:`RoIAlignGeometry`).
 
     Args:
@@ -467,17 +500,35 @@ def roi_align_geometry(box, output_size, spatial_scale: float = 1.0, sampling_ra
     gh, gw = s.ys.shape[1], s.xs.shape[1]
     top = s.y1 + torch.arange(oh, dtype=dtype) * s.bin_height  # [oh]
     left = s.x1 + torch.arange(ow, dtype=dtype) * s.bin_width  # [ow]
-    bins = torch.stack(torch.broadcast_tensors(left[None, :], top[:, None], left[None, :] + s.bin_width,
-                                               top[:, None] + s.bin_height), dim=-1)  # [oh, ow, 4]
+    bins = torch.stack(
+        torch.broadcast_tensors(left[None, :], top[:, None], left[None, :] + s.bin_width, top[:, None] + s.bin_height),
+        dim=-1,
+    )  # [oh, ow, 4]
     ys = s.ys[:, None, :, None].expand(oh, ow, gh, gw).reshape(oh, ow, gh * gw)
     xs = s.xs[None, :, None, :].expand(oh, ow, gh, gw).reshape(oh, ow, gh * gw)
     height, width = feature_size if feature_size is not None else (None, None)
     (y_low, y_high, x_low, x_high), weights = _bilinear_neighbours(ys, xs, height, width)
-    neighbours = torch.stack([torch.stack([x_low, y_low], -1), torch.stack([x_high, y_low], -1),
-                              torch.stack([x_low, y_high], -1), torch.stack([x_high, y_high], -1)], dim=-2)
+    neighbours = torch.stack(
+        [
+            torch.stack([x_low, y_low], -1),
+            torch.stack([x_high, y_low], -1),
+            torch.stack([x_low, y_high], -1),
+            torch.stack([x_high, y_high], -1),
+        ],
+        dim=-2,
+    )
     roi = (float(s.x1), float(s.y1), float(s.x1 + s.roi_width), float(s.y1 + s.roi_height))
-    return RoIAlignGeometry(roi, bins, torch.stack([xs, ys], dim=-1), neighbours, weights, (s.grid_h, s.grid_w),
-                            s.count, spatial_scale, aligned)
+    return RoIAlignGeometry(
+        roi,
+        bins,
+        torch.stack([xs, ys], dim=-1),
+        neighbours,
+        weights,
+        (s.grid_h, s.grid_w),
+        s.count,
+        spatial_scale,
+        aligned,
+    )
 
 
 @dataclass(frozen=True)
@@ -490,8 +541,9 @@ class RoIPoolGeometry:
     spatial_scale: float
 
 
-def roi_pool_geometry(box, output_size, spatial_scale: float = 1.0, feature_size=None, *,
-                      dtype: torch.dtype = torch.float32) -> RoIPoolGeometry:
+def roi_pool_geometry(
+    box, output_size, spatial_scale: float = 1.0, feature_size=None, *, dtype: torch.dtype = torch.float32
+) -> RoIPoolGeometry:
     """RoI Pool's snapped RoI and its uneven integer bins for one box (see :class:`RoIPoolGeometry`).
 
     Args:
@@ -505,11 +557,19 @@ def roi_pool_geometry(box, output_size, spatial_scale: float = 1.0, feature_size
     output_size = _output_size(output_size)
     spatial_scale = _spatial_scale(spatial_scale)
     feature_size = _feature_size(feature_size)
-    (x1, y1, width, height), x_start, x_end, y_start, y_end = _pool_bins(box, output_size, spatial_scale, dtype,
-                                                                          feature_size)
+    (x1, y1, width, height), x_start, x_end, y_start, y_end = _pool_bins(
+        box, output_size, spatial_scale, dtype, feature_size
+    )
     oh, ow = output_size
-    bins = torch.stack([x_start[None, :].expand(oh, ow), y_start[:, None].expand(oh, ow),
-                        x_end[None, :].expand(oh, ow), y_end[:, None].expand(oh, ow)], dim=-1)
+    bins = torch.stack(
+        [
+            x_start[None, :].expand(oh, ow),
+            y_start[:, None].expand(oh, ow),
+            x_end[None, :].expand(oh, ow),
+            y_end[:, None].expand(oh, ow),
+        ],
+        dim=-1,
+    )
     empty = (bins[..., 2] <= bins[..., 0]) | (bins[..., 3] <= bins[..., 1])
     return RoIPoolGeometry((x1, y1, x1 + width, y1 + height), bins, empty, spatial_scale)
 

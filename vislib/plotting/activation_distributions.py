@@ -9,8 +9,10 @@ from vislib.plotting.style import ROLE_COLORS
 from vislib.plotting.view import View
 from vislib.training.recording import STAGE_LABELS
 
-NETWORKS = (("plain", "without batch norm", ROLE_COLORS["without_batchnorm"]),
-            ("batchnorm", "with batch norm", ROLE_COLORS["with_batchnorm"]))
+NETWORKS = (
+    ("plain", "without batch norm", ROLE_COLORS["without_batchnorm"]),
+    ("batchnorm", "with batch norm", ROLE_COLORS["with_batchnorm"]),
+)
 
 
 def _peak_normalized(density: np.ndarray) -> np.ndarray:
@@ -29,15 +31,17 @@ class ActivationDistributionView(View):
         self.bars, self.titles, self.markers, self.trajectories = {}, {}, [], {}
         for ax, (key, label, color) in zip(self.histogram_axes, NETWORKS):
             network = getattr(state, key)
-            self.bars[key] = ax.stairs(_peak_normalized(network.density), network.bin_edges, fill=True,
-                                       color=color, alpha=0.75)
+            self.bars[key] = ax.stairs(
+                _peak_normalized(network.density), network.bin_edges, fill=True, color=color, alpha=0.75
+            )
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("relative frequency (peak = 1)")
             self.titles[key] = ax.set_title(" ")
         for ax, quantity in ((self.mean_axis, "mean"), (self.std_axis, "std")):
             for key, label, color in NETWORKS:
-                (self.trajectories[key, quantity],) = ax.plot(state.steps, getattr(getattr(state, key), quantity),
-                                                              color=color, label=label)
+                (self.trajectories[key, quantity],) = ax.plot(
+                    state.steps, getattr(getattr(state, key), quantity), color=color, label=label
+                )
             ax.set_xlabel("training step")
             ax.set_ylabel(f"{quantity} of the activations")
             self.markers.append(ax.axvline(state.step, color="0.3", linestyle=":"))
@@ -67,7 +71,9 @@ class ActivationDistributionView(View):
         for key, label, _ in NETWORKS:
             network = getattr(state, key)
             self.bars[key].set_data(_peak_normalized(network.density), network.bin_edges)
-            self.titles[key].set_text(f"{label}, step {state.step}: mean {network.mean[state.step_index]:+.2f}, "
-                                      f"std {network.std[state.step_index]:.2f}")
+            self.titles[key].set_text(
+                f"{label}, step {state.step}: mean {network.mean[state.step_index]:+.2f}, "
+                f"std {network.std[state.step_index]:.2f}"
+            )
         for marker in self.markers:
             marker.set_xdata([state.step, state.step])

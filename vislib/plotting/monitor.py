@@ -58,7 +58,7 @@ class TrainingMonitor:
 
     def __call__(self, epoch: int, model, run) -> None:
         start = time.perf_counter()
-        new_losses = list(run.losses[len(self.history.step_losses):])
+        new_losses = list(run.losses[len(self.history.step_losses) :])
         self.history.step_losses.extend(new_losses)
         predictions = self.predict(model)
         predicted = time.perf_counter()
@@ -66,8 +66,13 @@ class TrainingMonitor:
         evaluated = time.perf_counter()
         if self.live is not None:
             self.live.update(plot_monitor, self.history)
-        self.costs.append({"predict_s": predicted - start, "evaluate_s": evaluated - predicted,
-                           "draw_s": time.perf_counter() - evaluated})
+        self.costs.append(
+            {
+                "predict_s": predicted - start,
+                "evaluate_s": evaluated - predicted,
+                "draw_s": time.perf_counter() - evaluated,
+            }
+        )
 
     def mean_cost(self) -> dict:
         return {key: float(np.mean([c[key] for c in self.costs])) for key in self.costs[0]} if self.costs else {}

@@ -28,18 +28,31 @@ class SaturationView(View):
     def setup(self, axes, response: ActivationResponse):
         self.left, self.right = np.ravel(axes)
         left, right = self.left, self.right
-        self.z_bars = left.stairs(_peak_normalized(response.z_density), Z_BIN_EDGES, fill=True,
-                                  color=OKABE_ITO[5], alpha=0.5, label="histogram of z")
+        self.z_bars = left.stairs(
+            _peak_normalized(response.z_density),
+            Z_BIN_EDGES,
+            fill=True,
+            color=OKABE_ITO[5],
+            alpha=0.5,
+            label="histogram of z",
+        )
         (self.function_line,) = left.plot(response.curve_z, response.curve_outputs, color=OKABE_ITO[0])
-        (self.derivative_line,) = left.plot(response.curve_z, response.curve_gradients, color=OKABE_ITO[3],
-                                            linestyle="--")
+        (self.derivative_line,) = left.plot(
+            response.curve_z, response.curve_gradients, color=OKABE_ITO[3], linestyle="--"
+        )
         left.set(xlim=(-8, 8), ylim=(0, 1.08), xlabel="pre-activation z", ylabel="relative frequency (peak = 1)")
-        self.legend = left.legend(["histogram of z", "f(z), scaled to [0, 1]", "f'(z), scaled to [0, 1]"],
-                                  loc="upper left", fontsize="small")
+        self.legend = left.legend(
+            ["histogram of z", "f(z), scaled to [0, 1]", "f'(z), scaled to [0, 1]"], loc="upper left", fontsize="small"
+        )
         self.left_title = left.set_title(" ")
 
-        self.output_bars = right.stairs(_peak_normalized(response.output_density), response.output_bin_edges,
-                                        fill=True, color=OKABE_ITO[0], alpha=0.8)
+        self.output_bars = right.stairs(
+            _peak_normalized(response.output_density),
+            response.output_bin_edges,
+            fill=True,
+            color=OKABE_ITO[0],
+            alpha=0.8,
+        )
         right.set(ylim=(0, 1.08), ylabel="relative frequency (peak = 1)")
         self.right_title = right.set_title(" ")
         return [self.z_bars, self.output_bars, self.left_title, self.right_title]

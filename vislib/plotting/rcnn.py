@@ -61,8 +61,18 @@ def _image_axes(ax, picture: np.ndarray, title: str | None) -> None:
         ax.set_title(title, fontsize="small")
 
 
-def plot_proposals(ax, image, boxes, *, count: int | None = None, color: str = OKABE_ITO[1], linewidth: float = 0.8,
-                   alpha: float = 0.6, numbered: int = 0, title: str | None = None) -> None:
+def plot_proposals(
+    ax,
+    image,
+    boxes,
+    *,
+    count: int | None = None,
+    color: str = OKABE_ITO[1],
+    linewidth: float = 0.8,
+    alpha: float = 0.6,
+    numbered: int = 0,
+    title: str | None = None,
+) -> None:
     """``image`` with the first ``count`` proposals ``[K, 4]`` (all by default) as thin outlines.
 
     ``numbered`` (int): also outline the first ``numbered`` proposals thicker, in colour, with their index
@@ -99,8 +109,9 @@ def plot_warped_regions(ax, warped, *, ncols: int = 8, boxes=None, pad: int = 2,
     thumbnails = np.asarray(warped.permute(0, 2, 3, 1) if hasattr(warped, "permute") else warped.transpose(0, 2, 3, 1))
     for k in range(count):
         row, col = divmod(k, ncols)
-        mosaic[pad + row * cell: pad + row * cell + size, pad + col * cell: pad + col * cell + size] = \
-            thumbnails[k].clip(0, 1)
+        mosaic[pad + row * cell : pad + row * cell + size, pad + col * cell : pad + col * cell + size] = thumbnails[
+            k
+        ].clip(0, 1)
     ax.imshow(mosaic)
     ax.set_xticks([]), ax.set_yticks([])
     ax.grid(False)
@@ -111,8 +122,16 @@ def plot_warped_regions(ax, warped, *, ncols: int = 8, boxes=None, pad: int = 2,
         _number(ax, x + 1, y + 1, k)
         if sizes is not None:
             width, height = sizes[k, 2] - sizes[k, 0], sizes[k, 3] - sizes[k, 1]
-            ax.text(x + size - 1, y + size - 1, f"{width:.0f}×{height:.0f}", color="white", fontsize="xx-small",
-                    ha="right", va="bottom", bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1))
+            ax.text(
+                x + size - 1,
+                y + size - 1,
+                f"{width:.0f}×{height:.0f}",
+                color="white",
+                fontsize="xx-small",
+                ha="right",
+                va="bottom",
+                bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
+            )
     ax.set_title(title or f"{count} regions, each warped to {size} × {size}", fontsize="small")
 
 
@@ -126,11 +145,15 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
     scale = 1.0 / timing.num_regions if per_region else 1.0
     unit = 1e3 if per_region else 1.0
     stages = {
-        "R-CNN": [("warp every region", timing.warp_seconds, OKABE_ITO[5]),
-                  ("CNN on every region", timing.rcnn_cnn_seconds, OKABE_ITO[3])],
-        "Fast R-CNN": [("trunk once", timing.trunk_seconds, OKABE_ITO[0]),
-                       ("RoI pooling", timing.pool_seconds, OKABE_ITO[2]),
-                       ("head per RoI", timing.head_seconds, OKABE_ITO[4])],
+        "R-CNN": [
+            ("warp every region", timing.warp_seconds, OKABE_ITO[5]),
+            ("CNN on every region", timing.rcnn_cnn_seconds, OKABE_ITO[3]),
+        ],
+        "Fast R-CNN": [
+            ("trunk once", timing.trunk_seconds, OKABE_ITO[0]),
+            ("RoI pooling", timing.pool_seconds, OKABE_ITO[2]),
+            ("head per RoI", timing.head_seconds, OKABE_ITO[4]),
+        ],
     }
     has_proposals = not math.isnan(timing.proposal_seconds)
     labels_seen = set()
@@ -140,8 +163,9 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
             parts = [("selective search", timing.proposal_seconds, "0.7")] + parts
         for label, seconds, color in parts:
             width = seconds * scale * unit
-            ax.barh(row, width, left=left, color=color, edgecolor="white",
-                    label=None if label in labels_seen else label)
+            ax.barh(
+                row, width, left=left, color=color, edgecolor="white", label=None if label in labels_seen else label
+            )
             labels_seen.add(label)
             left += width
         ax.text(left, row, f"  {left:.3g} {'ms' if per_region else 's'}", va="center", fontsize="small")
@@ -152,8 +176,11 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
     if per_region:
         ax.set_title(f"per region: the cost of one of the {timing.num_regions} regions", fontsize="small")
     else:
-        ax.set_title(f"{timing.num_regions} regions, {timing.image_size[1]} × {timing.image_size[0]} image: "
-                     f"Fast R-CNN {timing.speedup:.0f}× faster (without selective search)", fontsize="small")
+        ax.set_title(
+            f"{timing.num_regions} regions, {timing.image_size[1]} × {timing.image_size[0]} image: "
+            f"Fast R-CNN {timing.speedup:.0f}× faster (without selective search)",
+            fontsize="small",
+        )
     ax.legend(loc="lower right", fontsize="x-small", ncol=2)
 
 
@@ -170,35 +197,49 @@ def plot_anchors(ax, image, anchors, centres, sizes, aspect_ratios, *, locations
     anchors = _boxes("anchors", anchors)
     centres = np.asarray(centres.detach().cpu() if hasattr(centres, "detach") else centres, dtype=float)
     if len(anchors) != len(centres) * per_location:
-        raise ValueError(f"anchors has {len(anchors)} rows; {len(centres)} locations x {per_location} anchors "
-                         f"expected")
+        raise ValueError(f"anchors has {len(anchors)} rows; {len(centres)} locations x {per_location} anchors expected")
     if len(aspect_ratios) > len(RATIO_STYLES):
         raise ValueError(f"at most {len(RATIO_STYLES)} aspect ratios can be told apart, got {len(aspect_ratios)}")
     anchors = anchors.reshape(len(centres), per_location, 4)
     height, width = picture.shape[:2]
     _image_axes(ax, picture, title)
-    ax.plot(centres[:, 0], centres[:, 1], ".", color="white", markersize=3, markeredgecolor="black",
-            markeredgewidth=0.3)
+    ax.plot(
+        centres[:, 0], centres[:, 1], ".", color="white", markersize=3, markeredgecolor="black", markeredgewidth=0.3
+    )
     for location in locations:
         location = check_int("locations", int(location), min_value=0, max_value=len(centres) - 1)
         for r in range(len(aspect_ratios)):
             for s in range(len(sizes)):
                 x1, y1, x2, y2 = anchors[location, r * len(sizes) + s]
-                ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linewidth=1.6,
-                                       edgecolor=OKABE_ITO[s % 7], linestyle=RATIO_STYLES[r]))
+                ax.add_patch(
+                    Rectangle(
+                        (x1, y1),
+                        x2 - x1,
+                        y2 - y1,
+                        fill=False,
+                        linewidth=1.6,
+                        edgecolor=OKABE_ITO[s % 7],
+                        linestyle=RATIO_STYLES[r],
+                    )
+                )
         ax.plot(*centres[location], "o", color=OKABE_ITO[3], markersize=6)
     margin = max(sizes) / 2
     ax.set(xlim=(-margin, width + margin), ylim=(height + margin, -margin))
     ax.add_patch(Rectangle((0, 0), width, height, fill=False, edgecolor="black", linewidth=1))
-    handles = [Patch(facecolor="none", edgecolor=OKABE_ITO[s % 7], linewidth=1.6, label=f"size {size:g} px")
-               for s, size in enumerate(sizes)]
-    handles += [Line2D([], [], color="black", linestyle=RATIO_STYLES[r], label=f"h/w = {ratio:g}")
-                for r, ratio in enumerate(aspect_ratios)]
+    handles = [
+        Patch(facecolor="none", edgecolor=OKABE_ITO[s % 7], linewidth=1.6, label=f"size {size:g} px")
+        for s, size in enumerate(sizes)
+    ]
+    handles += [
+        Line2D([], [], color="black", linestyle=RATIO_STYLES[r], label=f"h/w = {ratio:g}")
+        for r, ratio in enumerate(aspect_ratios)
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
 
 
-def plot_proposals_and_detections(axes, image, proposals, detections, class_names, *, ground_truth=None,
-                                  top: int = 20, score_threshold: float = 0.5) -> None:
+def plot_proposals_and_detections(
+    axes, image, proposals, detections, class_names, *, ground_truth=None, top: int = 20, score_threshold: float = 0.5
+) -> None:
     """Faster R-CNN in two pictures: the RPN's ``top`` proposals, then the detector head's detections.
 
     ``axes``: two Axes. ``proposals``: ``{"boxes": [P, 4], "scores": [P]}`` best first (from
@@ -223,13 +264,29 @@ def plot_proposals_and_detections(axes, image, proposals, detections, class_name
     _image_axes(detection_ax, picture, f"head: {len(found)} detections, score ≥ {score_threshold:g}")
     if ground_truth is not None:
         for x1, y1, x2, y2 in _boxes("ground_truth['boxes']", ground_truth["boxes"]):
-            detection_ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linestyle="--", linewidth=1.5,
-                                             edgecolor=ROLE_COLORS["ground_truth"]))
+            detection_ax.add_patch(
+                Rectangle(
+                    (x1, y1),
+                    x2 - x1,
+                    y2 - y1,
+                    fill=False,
+                    linestyle="--",
+                    linewidth=1.5,
+                    edgecolor=ROLE_COLORS["ground_truth"],
+                )
+            )
     for (x1, y1, x2, y2), label, score in zip(found, labels, found_scores):
         color = OKABE_ITO[(int(label) - 1) % 7]
         detection_ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, linewidth=2))
-        detection_ax.text(x1, y1, f"{class_names[int(label) - 1]} {score:.2f}", color="white", fontsize="x-small",
-                          va="bottom", bbox=dict(facecolor=color, edgecolor="none", pad=1))
+        detection_ax.text(
+            x1,
+            y1,
+            f"{class_names[int(label) - 1]} {score:.2f}",
+            color="white",
+            fontsize="x-small",
+            va="bottom",
+            bbox=dict(facecolor=color, edgecolor="none", pad=1),
+        )
 
 
 def plot_recall_at_counts(ax, counts, recalls: dict, *, iou_threshold: float = 0.5) -> None:
@@ -244,12 +301,23 @@ def plot_recall_at_counts(ax, counts, recalls: dict, *, iou_threshold: float = 0
             raise ValueError(f"recalls[{name!r}] must hold one value per count ({len(counts)}), got {values.shape}")
         ax.plot(counts, values, "o-", color=OKABE_ITO[k % 7], label=name)
     ax.set_xscale("log")
-    ax.set(ylim=(0, 1.02), xlabel="proposals kept per image", ylabel=f"recall (IoU ≥ {iou_threshold:g})",
-           title="how many objects the proposals cover")
+    ax.set(
+        ylim=(0, 1.02),
+        xlabel="proposals kept per image",
+        ylabel=f"recall (IoU ≥ {iou_threshold:g})",
+        title="how many objects the proposals cover",
+    )
     ax.legend(loc="lower right", fontsize="small")
 
 
 def _number(ax, x: float, y: float, k: int) -> None:
     """Region ``k``'s index in a small black label; its outline's colour (``OKABE_ITO[k % 7]``) as the border."""
-    ax.text(x, y, str(k), color="white", fontsize="x-small", va="top",
-            bbox=dict(facecolor="black", alpha=0.75, edgecolor=OKABE_ITO[k % 7], linewidth=1.5, pad=1))
+    ax.text(
+        x,
+        y,
+        str(k),
+        color="white",
+        fontsize="x-small",
+        va="top",
+        bbox=dict(facecolor="black", alpha=0.75, edgecolor=OKABE_ITO[k % 7], linewidth=1.5, pad=1),
+    )

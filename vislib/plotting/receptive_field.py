@@ -10,21 +10,31 @@ from matplotlib.patches import Rectangle
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View
 
-FIELD_COLOR = OKABE_ITO[1]      # the theoretical receptive field (rectangle)
-SUPPORT_COLOR = OKABE_ITO[5]    # pixels that reach the unit
-HOLE_COLOR = OKABE_ITO[3]       # pixels of the field that do not (gridding)
+FIELD_COLOR = OKABE_ITO[1]  # the theoretical receptive field (rectangle)
+SUPPORT_COLOR = OKABE_ITO[5]  # pixels that reach the unit
+HOLE_COLOR = OKABE_ITO[3]  # pixels of the field that do not (gridding)
 UNIT_COLOR = OKABE_ITO[6]
 #: Colours of the segmentation classes: background, circle, square, triangle, star.
 CLASS_COLORS = ("#222222", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6])
 
 
-def plot_sampling_positions(ax, image: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation: int,
-                            kernel_size: int = 3) -> None:
+def plot_sampling_positions(
+    ax, image: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation: int, kernel_size: int = 3
+) -> None:
     """An image with the pixels one dilated kernel reads marked, and the span of the kernel outlined."""
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
     span = dilation * (kernel_size - 1) + 1
-    ax.add_patch(Rectangle((cols.min() - 0.5, rows.min() - 0.5), span, span, fill=False, edgecolor=FIELD_COLOR,
-                           linewidth=1.5, linestyle="--"))
+    ax.add_patch(
+        Rectangle(
+            (cols.min() - 0.5, rows.min() - 0.5),
+            span,
+            span,
+            fill=False,
+            edgecolor=FIELD_COLOR,
+            linewidth=1.5,
+            linestyle="--",
+        )
+    )
     ax.plot(cols, rows, "s", markersize=5, markerfacecolor=UNIT_COLOR, markeredgecolor="black", markeredgewidth=0.8)
     center = len(rows) // 2
     ax.plot(cols[center], rows[center], "s", markersize=7, markerfacecolor=HOLE_COLOR, markeredgecolor="black")
@@ -39,7 +49,7 @@ def _support_rgba(support: np.ndarray, field, size: int) -> np.ndarray:
     rgba[support] = to_rgba(SUPPORT_COLOR, 0.55)
     (r0, r1), (c0, c1) = field
     inside = np.zeros_like(support)
-    inside[max(r0, 0):max(min(r1, size), 0), max(c0, 0):max(min(c1, size), 0)] = True
+    inside[max(r0, 0) : max(min(r1, size), 0), max(c0, 0) : max(min(c1, size), 0)] = True
     rgba[inside & ~support] = to_rgba(HOLE_COLOR, 0.55)
     return rgba
 
@@ -60,14 +70,18 @@ class ReceptiveFieldView(View):
         size = self.image.shape[0]
         self.image_ax.imshow(self.image, cmap="gray", vmin=0, vmax=1)
         self.support = self.image_ax.imshow(np.zeros((size, size, 4)), interpolation="nearest")
-        self.gradient = self.gradient_ax.imshow(np.zeros((size, size)), cmap="magma", vmin=0, vmax=1,
-                                                interpolation="nearest")
-        self.gradient_ax.figure.colorbar(self.gradient, ax=self.gradient_ax, fraction=0.046, pad=0.03,
-                                         label="|gradient| / maximum")
-        self.rectangles = [ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2))
-                           for ax in axes]
-        self.effective = self.gradient_ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor="white",
-                                                              linewidth=1.2, linestyle="--"))
+        self.gradient = self.gradient_ax.imshow(
+            np.zeros((size, size)), cmap="magma", vmin=0, vmax=1, interpolation="nearest"
+        )
+        self.gradient_ax.figure.colorbar(
+            self.gradient, ax=self.gradient_ax, fraction=0.046, pad=0.03, label="|gradient| / maximum"
+        )
+        self.rectangles = [
+            ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2)) for ax in axes
+        ]
+        self.effective = self.gradient_ax.add_patch(
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor="white", linewidth=1.2, linestyle="--")
+        )
         self.units = [ax.plot([], [], "+", color=UNIT_COLOR, markersize=12, markeredgewidth=2)[0] for ax in axes]
         for ax in axes:
             ax.set(xlim=(-0.5, size - 0.5), ylim=(size - 0.5, -0.5), xlabel="column (input pixel)")
@@ -75,10 +89,12 @@ class ReceptiveFieldView(View):
         self.image_ax.set_ylabel("row (input pixel)")
         self.image_title = self.image_ax.set_title(" ", fontsize="small")
         self.gradient_ax.set_title("effective field: |∂ unit / ∂ pixel|, ones weights", fontsize="small")
-        handles = [Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2, label="theoretical field"),
-                   Rectangle((0, 0), 1, 1, color=SUPPORT_COLOR, alpha=0.6, label="pixels that reach the unit"),
-                   Rectangle((0, 0), 1, 1, color=HOLE_COLOR, alpha=0.6, label="holes (never read)"),
-                   Rectangle((0, 0), 1, 1, fill=False, edgecolor="0.3", linestyle="--", label="90 % of the gradient")]
+        handles = [
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2, label="theoretical field"),
+            Rectangle((0, 0), 1, 1, color=SUPPORT_COLOR, alpha=0.6, label="pixels that reach the unit"),
+            Rectangle((0, 0), 1, 1, color=HOLE_COLOR, alpha=0.6, label="holes (never read)"),
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor="0.3", linestyle="--", label="90 % of the gradient"),
+        ]
         figure = self.image_ax.figure
         figure.legend(handles=handles, loc="outside lower center", ncol=4, fontsize="small")
         self.numbers = figure.suptitle(" ", fontsize="small")
@@ -103,9 +119,11 @@ class ReceptiveFieldView(View):
             unit.set_data([state.center[1]], [state.center[0]])
         dilations = ",".join(str(d) for d in state.dilations)
         # One short line: text layout is the slowest thing this view draws.
-        self.numbers.set_text(f"d=({dilations}) | unit {state.unit} | field {state.size}, jump {state.jump} | "
-                              f"{state.reached}/{state.field_pixels} reached, {state.holes} holes | "
-                              f"90 % in {state.effective_size}")
+        self.numbers.set_text(
+            f"d=({dilations}) | unit {state.unit} | field {state.size}, jump {state.jump} | "
+            f"{state.reached}/{state.field_pixels} reached, {state.holes} holes | "
+            f"90 % in {state.effective_size}"
+        )
 
 
 def plot_gradient_map(ax, gradient: np.ndarray, field, title: str) -> None:
@@ -124,8 +142,12 @@ def plot_valid_taps(ax, sizes, rates, fractions: np.ndarray) -> None:
     for size, row in zip(sizes, fractions):
         ax.plot(rates, row, "o-", label=f"{size} x {size} feature map")
     ax.axhline(1 / 9, color="0.5", linestyle=":", label="1 of 9 taps: the filter is 1x1")
-    ax.set(xlabel="dilation rate", ylabel="valid taps / 9 (average over positions)", ylim=(0, 1.05),
-           title="Large rates on small maps read mostly padding")
+    ax.set(
+        xlabel="dilation rate",
+        ylabel="valid taps / 9 (average over positions)",
+        ylim=(0, 1.05),
+        title="Large rates on small maps read mostly padding",
+    )
     ax.legend(fontsize="small")
 
 
@@ -143,8 +165,9 @@ def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> N
             if labels is None:
                 ax.imshow(np.asarray(image).transpose(1, 2, 0))
             else:
-                ax.imshow(np.asarray(labels), cmap=cmap, vmin=-0.5, vmax=len(class_names) - 0.5,
-                          interpolation="nearest")
+                ax.imshow(
+                    np.asarray(labels), cmap=cmap, vmin=-0.5, vmax=len(class_names) - 0.5, interpolation="nearest"
+                )
             ax.set_xticks([]), ax.set_yticks([])
             ax.grid(False)
             if row == 0:

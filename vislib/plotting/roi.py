@@ -28,11 +28,11 @@ from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View
 from vislib.roi_sampling import RoIAlignState
 
-BOX_COLOR = OKABE_ITO[6]         # the requested box (yellow, dashed)
-POOL_COLOR = OKABE_ITO[3]        # RoI Pool: snapped box and bins (vermillion)
-ALIGN_COLOR = OKABE_ITO[5]       # RoI Align: exact box, bins and sample points (sky blue)
-SELECTED_COLOR = OKABE_ITO[1]    # the selected bin and sample (orange)
-NEIGHBOUR_COLOR = OKABE_ITO[4]   # the selected sample's four bilinear neighbours (reddish purple)
+BOX_COLOR = OKABE_ITO[6]  # the requested box (yellow, dashed)
+POOL_COLOR = OKABE_ITO[3]  # RoI Pool: snapped box and bins (vermillion)
+ALIGN_COLOR = OKABE_ITO[5]  # RoI Align: exact box, bins and sample points (sky blue)
+SELECTED_COLOR = OKABE_ITO[1]  # the selected bin and sample (orange)
+NEIGHBOUR_COLOR = OKABE_ITO[4]  # the selected sample's four bilinear neighbours (reddish purple)
 MARGIN = 24  # image pixels shown right of and under the picture: boxes across the border, a line of numbers
 _LABEL_BOX = dict(boxstyle="round,pad=0.15", facecolor="white", alpha=0.85, edgecolor="none")
 #: Where each neighbour's weight is centred, in points from its cell centre, for the neighbours in the order
@@ -62,8 +62,17 @@ class _CachedText(Text):
         self._cache_size = cache_size
 
     def _key(self, renderer) -> tuple:
-        return (self.get_text(), self.get_horizontalalignment(), self.get_verticalalignment(), self.get_color(),
-                self.get_fontsize(), self.get_fontweight(), renderer.dpi, renderer.width, renderer.height)
+        return (
+            self.get_text(),
+            self.get_horizontalalignment(),
+            self.get_verticalalignment(),
+            self.get_color(),
+            self.get_fontsize(),
+            self.get_fontweight(),
+            renderer.dpi,
+            renderer.width,
+            renderer.height,
+        )
 
     def _anchor(self):
         return self.get_transform().transform(self.get_unitless_position())
@@ -118,7 +127,7 @@ class _CachedText(Text):
         bottom, top = max(int(np.floor(extent.y0)) - 2, 0), min(int(np.ceil(extent.y1)) + 2, height)
         rows = slice(height - top, height - bottom) if top > bottom else slice(0, 0)
         # Agg's buffer starts with the top row; draw_image wants the bottom row first.
-        pixels = np.asarray(offscreen.buffer_rgba())[rows, left:max(right, left)][::-1].copy()
+        pixels = np.asarray(offscreen.buffer_rgba())[rows, left : max(right, left)][::-1].copy()
         return pixels, left - anchor[0], bottom - anchor[1]
 
 
@@ -143,8 +152,9 @@ def _grey_cells(ax) -> PolyCollection:
 def _square_cells(rows: int, cols: int, x0: float, y0: float, size: float) -> np.ndarray:
     """``[rows * cols, 4, 2]`` squares of side ``size`` from ``(x0, y0)``, row by row."""
     r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    corners = np.stack([np.stack([c, r], -1), np.stack([c + 1, r], -1), np.stack([c + 1, r + 1], -1),
-                        np.stack([c, r + 1], -1)], axis=2)
+    corners = np.stack(
+        [np.stack([c, r], -1), np.stack([c + 1, r], -1), np.stack([c + 1, r + 1], -1), np.stack([c, r + 1], -1)], axis=2
+    )
     return corners.reshape(-1, 4, 2) * size + np.array([x0, y0])
 
 
@@ -201,19 +211,26 @@ class _PicturePanel:
         self.ax = ax
         height, width = picture.shape
         ax.set_facecolor("0.85")
-        ax.set(xlim=(-MARGIN / 3, width + MARGIN), ylim=(height + 2 * MARGIN, -MARGIN / 3),
-               xlabel="x (image pixels)", ylabel="y (image pixels)")
+        ax.set(
+            xlim=(-MARGIN / 3, width + MARGIN),
+            ylim=(height + 2 * MARGIN, -MARGIN / 3),
+            xlabel="x (image pixels)",
+            ylabel="y (image pixels)",
+        )
         ax.set_xticks(range(0, width + 1, 64))
         ax.set_yticks(range(0, height + 1, 64))
         ax.grid(False)
         ax.set_title(title, fontsize="medium")
-        self.image = ax.imshow(picture, cmap="gray", vmin=0, vmax=1, extent=(0, width, height, 0),
-                               interpolation="nearest")
+        self.image = ax.imshow(
+            picture, cmap="gray", vmin=0, vmax=1, extent=(0, width, height, 0), interpolation="nearest"
+        )
         self.grid = ax.add_collection(LineCollection([], colors=[to_rgba("white", 0.5)], linewidths=0.7))
-        self.box = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=BOX_COLOR, linewidth=2.2,
-                                          linestyle="--", zorder=4))
-        self.selected_bin = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=SELECTED_COLOR,
-                                                   linewidth=2.8, zorder=4))
+        self.box = ax.add_patch(
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor=BOX_COLOR, linewidth=2.2, linestyle="--", zorder=4)
+        )
+        self.selected_bin = ax.add_patch(
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor=SELECTED_COLOR, linewidth=2.8, zorder=4)
+        )
         ax.text(0.02, 0.1, note, transform=ax.transAxes, ha="left", va="bottom", fontsize="medium")
 
     def set_background(self, picture: np.ndarray, state: RoIAlignState) -> None:
@@ -231,14 +248,27 @@ class _PoolPanel(_PicturePanel):
 
     def __init__(self, ax, picture):
         super().__init__(ax, picture, self.TITLE, self.NOTE)
-        self.bins = ax.add_collection(PolyCollection([], facecolors=[to_rgba(POOL_COLOR, 0.16)],
-                                                     edgecolors=POOL_COLOR, linewidths=1.0))
-        self.empty = ax.add_collection(PolyCollection([], facecolors="none", edgecolors=POOL_COLOR, hatch="xx",
-                                                      linewidths=1.0))
+        self.bins = ax.add_collection(
+            PolyCollection([], facecolors=[to_rgba(POOL_COLOR, 0.16)], edgecolors=POOL_COLOR, linewidths=1.0)
+        )
+        self.empty = ax.add_collection(
+            PolyCollection([], facecolors="none", edgecolors=POOL_COLOR, hatch="xx", linewidths=1.0)
+        )
         self.snapped = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=POOL_COLOR, linewidth=3))
         # One number per edge, each at a fixed place (so that each is a small set of strings).
-        self.shifts = [_cached_text(ax, 0.02 + 0.19 * i, 0.03, ha="left", va="bottom", fontsize="medium",
-                                    color=POOL_COLOR, fontweight="bold") for i in range(4)]
+        self.shifts = [
+            _cached_text(
+                ax,
+                0.02 + 0.19 * i,
+                0.03,
+                ha="left",
+                va="bottom",
+                fontsize="medium",
+                color=POOL_COLOR,
+                fontweight="bold",
+            )
+            for i in range(4)
+        ]
         self.artists = [self.bins, self.empty, self.snapped, self.box, self.selected_bin, *self.shifts]
 
     def update(self, state: RoIAlignState) -> None:
@@ -264,23 +294,54 @@ class _AlignPanel(_PicturePanel):
         super().__init__(ax, picture, self.TITLE, self.NOTE)
         self.bin_grid = ax.add_collection(LineCollection([], colors=ALIGN_COLOR, linewidths=1.0))
         self.region = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=ALIGN_COLOR, linewidth=3))
-        (self.samples,) = ax.plot([], [], "o", color=ALIGN_COLOR, markersize=3.5, markeredgecolor="black",
-                                  markeredgewidth=0.4)
+        (self.samples,) = ax.plot(
+            [], [], "o", color=ALIGN_COLOR, markersize=3.5, markeredgecolor="black", markeredgewidth=0.4
+        )
         self.spokes = ax.add_collection(LineCollection([], colors=NEIGHBOUR_COLOR, zorder=5))
-        (self.neighbours,) = ax.plot([], [], "s", markersize=9, markerfacecolor="none", zorder=5,
-                                     markeredgecolor=NEIGHBOUR_COLOR, markeredgewidth=2.2)
-        (self.sample,) = ax.plot([], [], "*", color=SELECTED_COLOR, markersize=15, markeredgecolor="black",
-                                 markeredgewidth=0.8, zorder=6)
+        (self.neighbours,) = ax.plot(
+            [],
+            [],
+            "s",
+            markersize=9,
+            markerfacecolor="none",
+            zorder=5,
+            markeredgecolor=NEIGHBOUR_COLOR,
+            markeredgewidth=2.2,
+        )
+        (self.sample,) = ax.plot(
+            [], [], "*", color=SELECTED_COLOR, markersize=15, markeredgecolor="black", markeredgewidth=0.8, zorder=6
+        )
         shared = OrderedDict()  # the four weights look alike (centred): one cache
-        self.weights = [_cached_text(ax, 0, 0, transform=offset_copy(ax.transData, fig=ax.figure, x=dx, y=dy,
-                                                                     units="points"),
-                                     ha="center", va="center", fontsize="small", bbox=_LABEL_BOX, zorder=7,
-                                     cache=shared)
-                        for dx, dy in _WEIGHT_OFFSETS]
-        self.grid_size = _cached_text(ax, 0.02, 0.03, ha="left", va="bottom", fontsize="medium",
-                                      color=ALIGN_COLOR, fontweight="bold")
-        self.artists = [self.bin_grid, self.region, self.samples, self.box, self.selected_bin, self.spokes,
-                        self.neighbours, self.sample, *self.weights, self.grid_size]
+        self.weights = [
+            _cached_text(
+                ax,
+                0,
+                0,
+                transform=offset_copy(ax.transData, fig=ax.figure, x=dx, y=dy, units="points"),
+                ha="center",
+                va="center",
+                fontsize="small",
+                bbox=_LABEL_BOX,
+                zorder=7,
+                cache=shared,
+            )
+            for dx, dy in _WEIGHT_OFFSETS
+        ]
+        self.grid_size = _cached_text(
+            ax, 0.02, 0.03, ha="left", va="bottom", fontsize="medium", color=ALIGN_COLOR, fontweight="bold"
+        )
+        self.artists = [
+            self.bin_grid,
+            self.region,
+            self.samples,
+            self.box,
+            self.selected_bin,
+            self.spokes,
+            self.neighbours,
+            self.sample,
+            *self.weights,
+            self.grid_size,
+        ]
 
     def update(self, state: RoIAlignState) -> None:
         self.bin_grid.set_segments(_align_bin_segments(state.align_bins_px))
@@ -352,21 +413,50 @@ class _CloseupPanel:
         self.image = _grey_cells(ax)
         self.image.set_verts(_square_cells(2, 2, -0.5, -0.5, 1.0))
         self.spokes = ax.add_collection(LineCollection([], colors=NEIGHBOUR_COLOR))
-        ax.plot([0, 1, 0, 1], [0, 0, 1, 1], "s", markersize=8, markerfacecolor="none",
-                markeredgecolor=NEIGHBOUR_COLOR, markeredgewidth=2)
-        (self.sample,) = ax.plot([], [], "*", color=SELECTED_COLOR, markersize=15, markeredgecolor="black",
-                                 markeredgewidth=0.8)
+        ax.plot(
+            [0, 1, 0, 1],
+            [0, 0, 1, 1],
+            "s",
+            markersize=8,
+            markerfacecolor="none",
+            markeredgecolor=NEIGHBOUR_COLOR,
+            markeredgewidth=2,
+        )
+        (self.sample,) = ax.plot(
+            [], [], "*", color=SELECTED_COLOR, markersize=15, markeredgecolor="black", markeredgewidth=0.8
+        )
         # Beside each cell, outwards: "w 0.07" over "v 0.72", two texts from small sets of strings (centred,
         # so that the four corners share their caches).
         weights, values = OrderedDict(), OrderedDict()
         self.weight_texts, self.value_texts = [], []
         for x, y in self.CORNERS:
             text_x = -1.05 if x == 0 else 2.05
-            self.weight_texts.append(_cached_text(ax, text_x, y - 0.18, transform=ax.transData, ha="center",
-                                                  va="center", fontsize="medium", color=NEIGHBOUR_COLOR,
-                                                  fontweight="bold", cache=weights))
-            self.value_texts.append(_cached_text(ax, text_x, y + 0.18, transform=ax.transData, ha="center",
-                                                 va="center", fontsize="medium", cache=values))
+            self.weight_texts.append(
+                _cached_text(
+                    ax,
+                    text_x,
+                    y - 0.18,
+                    transform=ax.transData,
+                    ha="center",
+                    va="center",
+                    fontsize="medium",
+                    color=NEIGHBOUR_COLOR,
+                    fontweight="bold",
+                    cache=weights,
+                )
+            )
+            self.value_texts.append(
+                _cached_text(
+                    ax,
+                    text_x,
+                    y + 0.18,
+                    transform=ax.transData,
+                    ha="center",
+                    va="center",
+                    fontsize="medium",
+                    cache=values,
+                )
+            )
         ax.set(xlim=(-1.9, 2.9), ylim=(1.55, -0.55), xticks=[], yticks=[])
         ax.set_aspect("equal")
         ax.grid(False)
@@ -374,8 +464,9 @@ class _CloseupPanel:
             ax.spines[side].set_visible(False)
         ax.set_title("E · the selected sample = Σ weight w × value v", fontsize="medium", loc="left")
         ax.set_xlabel(" ", fontsize="large")  # room for the value, written over it
-        self.value = _cached_text(ax, 0.5, -0.02, ha="center", va="top", fontsize="large", color="black",
-                                  fontweight="bold")
+        self.value = _cached_text(
+            ax, 0.5, -0.02, ha="center", va="top", fontsize="large", color="black", fontweight="bold"
+        )
         self.artists = [self.image, self.spokes, self.sample, *self.weight_texts, *self.value_texts, self.value]
 
     def update(self, state: RoIAlignState) -> None:
@@ -387,8 +478,9 @@ class _CloseupPanel:
             self.sample.set_data([fx], [fy])
             self.spokes.set_segments([[(fx, fy), corner] for corner in self.CORNERS])
             self.spokes.set_linewidths(0.5 + 4 * state.neighbour_weights)
-            for weight_text, value_text, weight, value in zip(self.weight_texts, self.value_texts,
-                                                              state.neighbour_weights, state.neighbour_values):
+            for weight_text, value_text, weight, value in zip(
+                self.weight_texts, self.value_texts, state.neighbour_weights, state.neighbour_values
+            ):
                 weight_text.set_text(f"w {weight:.2f}")
                 value_text.set_text(f"v {value:.2f}")
             self.image.set_array(state.neighbour_values)
@@ -398,15 +490,39 @@ class _CloseupPanel:
 def _legend(figure) -> None:
     handles = [
         Line2D([], [], color=BOX_COLOR, linestyle="--", linewidth=2.2, label="requested box"),
-        Patch(facecolor=to_rgba(POOL_COLOR, 0.16), edgecolor=POOL_COLOR, linewidth=2,
-              label="RoI Pool: snapped box, bins"),
+        Patch(
+            facecolor=to_rgba(POOL_COLOR, 0.16), edgecolor=POOL_COLOR, linewidth=2, label="RoI Pool: snapped box, bins"
+        ),
         Patch(facecolor="none", edgecolor=POOL_COLOR, hatch="xx", label="empty bin (outside the map): 0"),
-        Line2D([], [], color=ALIGN_COLOR, linewidth=2.5, marker="o", markeredgecolor="black",
-               label="RoI Align: box, bins, sample points"),
-        Line2D([], [], color=SELECTED_COLOR, linewidth=2.5, marker="*", markersize=12, markeredgecolor="black",
-               label="selected bin / sample"),
-        Line2D([], [], color=NEIGHBOUR_COLOR, linestyle="none", marker="s", markerfacecolor="none",
-               markeredgewidth=2, label="its 4 neighbours (cell centres), weights"),
+        Line2D(
+            [],
+            [],
+            color=ALIGN_COLOR,
+            linewidth=2.5,
+            marker="o",
+            markeredgecolor="black",
+            label="RoI Align: box, bins, sample points",
+        ),
+        Line2D(
+            [],
+            [],
+            color=SELECTED_COLOR,
+            linewidth=2.5,
+            marker="*",
+            markersize=12,
+            markeredgecolor="black",
+            label="selected bin / sample",
+        ),
+        Line2D(
+            [],
+            [],
+            color=NEIGHBOUR_COLOR,
+            linestyle="none",
+            marker="s",
+            markerfacecolor="none",
+            markeredgewidth=2,
+            label="its 4 neighbours (cell centres), weights",
+        ),
     ]
     figure.legend(handles=handles, loc="outside lower center", ncol=3, fontsize="medium")
 
@@ -488,14 +604,25 @@ class RoIAlignView(View):
         self.outputs = [_OutputPanel(pool_out_ax, pool=True), _OutputPanel(align_out_ax, pool=False)]
         self.closeup = _CloseupPanel(close_ax)
         figure = pool_ax.figure
-        figure.colorbar(self.outputs[0].image, ax=[pool_out_ax, align_out_ax], orientation="horizontal",
-                        shrink=0.9, aspect=30, pad=0.02, label="feature value (the picture's grey scale)")
+        figure.colorbar(
+            self.outputs[0].image,
+            ax=[pool_out_ax, align_out_ax],
+            orientation="horizontal",
+            shrink=0.9,
+            aspect=30,
+            pad=0.02,
+            label="feature value (the picture's grey scale)",
+        )
         _legend(figure)
         self._key = None
         if self.prerender_up_to_stride:
             self._prerender(figure.canvas.get_renderer(), self.prerender_up_to_stride)
-        return [*self.pool.artists, *self.align.artists, *(a for o in self.outputs for a in o.artists),
-                *self.closeup.artists]
+        return [
+            *self.pool.artists,
+            *self.align.artists,
+            *(a for o in self.outputs for a in o.artists),
+            *self.closeup.artists,
+        ]
 
     def _prerender(self, renderer, stride: int) -> None:
         numbers = [f"{hundredths / 100:.2f}" for hundredths in range(101)]

@@ -27,16 +27,44 @@ class IoUView(View):
 
     def setup(self, ax, state: IoUState):
         ax.set(xlim=(0, self.canvas), ylim=(self.canvas, 0), aspect="equal", xlabel="x (pixels)", ylabel="y (pixels)")
-        self.gt = ax.add_patch(Rectangle((0, 0), 1, 1, facecolor=to_rgba(ROLE_COLORS["ground_truth"], 0.25),
-                                         edgecolor=ROLE_COLORS["ground_truth"], linewidth=3, label="ground truth"))
-        self.pred = ax.add_patch(Rectangle((0, 0), 1, 1, facecolor=to_rgba(ROLE_COLORS["prediction"], 0.25),
-                                           edgecolor=ROLE_COLORS["prediction"], linewidth=3, label="prediction"))
-        self.overlap = ax.add_patch(Rectangle((0, 0), 1, 1, facecolor="none", edgecolor="black", hatch="///",
-                                              linewidth=1.5, label="intersection"))
+        self.gt = ax.add_patch(
+            Rectangle(
+                (0, 0),
+                1,
+                1,
+                facecolor=to_rgba(ROLE_COLORS["ground_truth"], 0.25),
+                edgecolor=ROLE_COLORS["ground_truth"],
+                linewidth=3,
+                label="ground truth",
+            )
+        )
+        self.pred = ax.add_patch(
+            Rectangle(
+                (0, 0),
+                1,
+                1,
+                facecolor=to_rgba(ROLE_COLORS["prediction"], 0.25),
+                edgecolor=ROLE_COLORS["prediction"],
+                linewidth=3,
+                label="prediction",
+            )
+        )
+        self.overlap = ax.add_patch(
+            Rectangle(
+                (0, 0), 1, 1, facecolor="none", edgecolor="black", hatch="///", linewidth=1.5, label="intersection"
+            )
+        )
         ax.legend(handles=[self.gt, self.pred, self.overlap], loc="upper right", fontsize="small")
         self.title = ax.set_title(" ")
-        self.note = ax.text(0.02, 0.02, "", transform=ax.transAxes, fontsize="small", va="bottom",
-                            bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.7"))
+        self.note = ax.text(
+            0.02,
+            0.02,
+            "",
+            transform=ax.transAxes,
+            fontsize="small",
+            va="bottom",
+            bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.7"),
+        )
         return [self.gt, self.pred, self.overlap, self.title, self.note]
 
     def update(self, state: IoUState) -> None:
@@ -48,8 +76,10 @@ class IoUView(View):
         verdict = "correct" if state.correct else "not correct"
         self.title.set_text(f"IoU = {state.iou:.2f}: {verdict} (needs > {CORRECT_IOU})")
         self.title.set_color(ROLE_COLORS["true_positive"] if state.correct else ROLE_COLORS["false_positive"])
-        self.note.set_text(f"intersection = {state.intersection_area:.0f} px²\nunion = {state.union_area:.0f} px²\n"
-                           f"IoU = {state.intersection_area:.0f} / {state.union_area:.0f}")
+        self.note.set_text(
+            f"intersection = {state.intersection_area:.0f} px²\nunion = {state.union_area:.0f} px²\n"
+            f"IoU = {state.intersection_area:.0f} / {state.union_area:.0f}"
+        )
 
 
 class ThresholdView(View):
@@ -67,43 +97,76 @@ class ThresholdView(View):
         for ax, image in zip(image_axes, self.images):
             ax.imshow(image)
             ax.set_xticks([]), ax.set_yticks([])
-            self.detection_patches.append([ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2))
-                                           for _ in range(self.MAX_BOXES)])
-            self.missed_patches.append([ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2, linestyle="--",
-                                                               edgecolor=ROLE_COLORS["false_negative"]))
-                                        for _ in range(self.MAX_BOXES)])
+            self.detection_patches.append(
+                [ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2)) for _ in range(self.MAX_BOXES)]
+            )
+            self.missed_patches.append(
+                [
+                    ax.add_patch(
+                        Rectangle(
+                            (0, 0),
+                            1,
+                            1,
+                            fill=False,
+                            linewidth=2,
+                            linestyle="--",
+                            edgecolor=ROLE_COLORS["false_negative"],
+                        )
+                    )
+                    for _ in range(self.MAX_BOXES)
+                ]
+            )
             self.titles.append(ax.set_title(" ", fontsize="small"))
-        handles = [Rectangle((0, 0), 1, 1, fill=False, edgecolor=STATUS_COLORS[k], linewidth=2, label=label)
-                   for k, label in (("TP", "true positive"), ("FP", "false positive"), ("below", "below threshold"))]
-        handles.append(Rectangle((0, 0), 1, 1, fill=False, edgecolor=ROLE_COLORS["false_negative"], linestyle="--",
-                                 linewidth=2, label="missed (false negative)"))
+        handles = [
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor=STATUS_COLORS[k], linewidth=2, label=label)
+            for k, label in (("TP", "true positive"), ("FP", "false positive"), ("below", "below threshold"))
+        ]
+        handles.append(
+            Rectangle(
+                (0, 0),
+                1,
+                1,
+                fill=False,
+                edgecolor=ROLE_COLORS["false_negative"],
+                linestyle="--",
+                linewidth=2,
+                label="missed (false negative)",
+            )
+        )
         image_axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.02), ncol=2, fontsize="small")
         (self.curve,) = self.curve_ax.plot([], [], color=OKABE_ITO[0], label="PR curve (all classes pooled)")
         (self.point,) = self.curve_ax.plot([], [], "o", color=OKABE_ITO[3], markersize=12, label="this threshold")
-        self.curve_ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="recall = TP / (TP + FN)",
-                          ylabel="precision = TP / (TP + FP)")
+        self.curve_ax.set(
+            xlim=(0, 1.02), ylim=(0, 1.02), xlabel="recall = TP / (TP + FN)", ylabel="precision = TP / (TP + FP)"
+        )
         self.curve_ax.legend(loc="lower left", fontsize="small")
         self.curve_title = self.curve_ax.set_title(" ")
-        return [*(p for patches in self.detection_patches + self.missed_patches for p in patches), *self.titles,
-                self.curve, self.point, self.curve_title]
+        return [
+            *(p for patches in self.detection_patches + self.missed_patches for p in patches),
+            *self.titles,
+            self.curve,
+            self.point,
+            self.curve_title,
+        ]
 
     def update(self, state: ThresholdState) -> None:
-        for shown, patches, missed_patches, title in zip(state.shown, self.detection_patches, self.missed_patches,
-                                                         self.titles):
+        for shown, patches, missed_patches, title in zip(
+            state.shown, self.detection_patches, self.missed_patches, self.titles
+        ):
             order = np.argsort(shown["scores"])  # draw the most confident last, on top
-            for patch, row in zip(patches, order[-self.MAX_BOXES:]):
+            for patch, row in zip(patches, order[-self.MAX_BOXES :]):
                 status = shown["status"][row]
                 _set_box(patch, shown["boxes"][row])
                 patch.set_edgecolor(STATUS_COLORS[status])
                 patch.set_alpha(0.35 if status == "below" else 1.0)
                 patch.set_linestyle(":" if status == "below" else "-")
                 patch.set_visible(True)
-            for patch in patches[len(order):]:
+            for patch in patches[len(order) :]:
                 patch.set_visible(False)
             for patch, box in zip(missed_patches, shown["missed"]):
                 _set_box(patch, box)
                 patch.set_visible(True)
-            for patch in missed_patches[len(shown["missed"]):]:
+            for patch in missed_patches[len(shown["missed"]) :]:
                 patch.set_visible(False)
             counts = {k: int(np.sum(shown["status"] == k)) for k in ("TP", "FP")}
             title.set_text(f"TP {counts['TP']}, FP {counts['FP']}, FN {len(shown['missed'])}")
@@ -111,8 +174,10 @@ class ThresholdView(View):
         precision = state.precision if not math.isnan(state.precision) else 1.0
         self.point.set_data([state.recall], [precision])
         shown_precision = "n/a (nothing kept)" if math.isnan(state.precision) else f"{state.precision:.2f}"
-        self.curve_title.set_text(f"threshold {state.score_threshold:.2f}: precision {shown_precision}, "
-                                  f"recall {state.recall:.2f}\n(TP {state.tp}, FP {state.fp}, FN {state.fn})")
+        self.curve_title.set_text(
+            f"threshold {state.score_threshold:.2f}: precision {shown_precision}, "
+            f"recall {state.recall:.2f}\n(TP {state.tp}, FP {state.fp}, FN {state.fn})"
+        )
 
 
 def plot_ap_methods(axes, recall: np.ndarray, precision: np.ndarray, values: dict[str, float]) -> None:
@@ -150,6 +215,13 @@ def plot_ap_heatmap(ax, ap: np.ndarray, class_names, iou_thresholds) -> None:
     ax.set(xlabel="IoU threshold", title="AP per class and IoU threshold (COCO 101-point)")
     ax.grid(False)
     for (row, column), value in np.ndenumerate(ap):
-        ax.text(column, row, "-" if np.isnan(value) else f"{value:.2f}", ha="center", va="center",
-                color="white" if value < 0.6 else "black", fontsize="x-small")
+        ax.text(
+            column,
+            row,
+            "-" if np.isnan(value) else f"{value:.2f}",
+            ha="center",
+            va="center",
+            color="white" if value < 0.6 else "black",
+            fontsize="x-small",
+        )
     ax.figure.colorbar(image, ax=ax, label="AP")

@@ -13,8 +13,16 @@ from vislib.plotting.figures import axes_list
 from vislib.plotting.style import OKABE_ITO
 
 #: Background dark grey, then the classes in the Okabe-Ito palette (readable for colour-blind viewers).
-LABEL_COLORS = ("#3a3a3a", OKABE_ITO[1], OKABE_ITO[5], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[6], OKABE_ITO[3],
-                OKABE_ITO[0])
+LABEL_COLORS = (
+    "#3a3a3a",
+    OKABE_ITO[1],
+    OKABE_ITO[5],
+    OKABE_ITO[2],
+    OKABE_ITO[4],
+    OKABE_ITO[6],
+    OKABE_ITO[3],
+    OKABE_ITO[0],
+)
 
 
 def label_colormap(num_classes: int) -> ListedColormap:
@@ -48,8 +56,9 @@ def _bare(ax, title=None):
 
 def plot_label_map(ax, labels, num_classes: int, title: str | None = None) -> None:
     """A label map ``[H, W]`` with one colour per class (pixels drawn as squares, no smoothing)."""
-    ax.imshow(_numpy(labels), cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
-              interpolation="nearest")
+    ax.imshow(
+        _numpy(labels), cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5, interpolation="nearest"
+    )
     _bare(ax, title)
 
 
@@ -59,8 +68,13 @@ def class_legend(ax, class_names: Sequence[str], **kwargs) -> None:
     ax.legend(handles=handles, **{"loc": "center left", "bbox_to_anchor": (1.02, 0.5), "frameon": False, **kwargs})
 
 
-def plot_stage_maps(axes, stages: Sequence[tuple[str, object]], num_classes: int | None = None,
-                    value_range: tuple[float, float] | None = None, annotate: bool = False) -> None:
+def plot_stage_maps(
+    axes,
+    stages: Sequence[tuple[str, object]],
+    num_classes: int | None = None,
+    value_range: tuple[float, float] | None = None,
+    annotate: bool = False,
+) -> None:
     """One panel per stage of a network, all drawn at the same display size so resolution shows.
 
     ``stages`` holds ``(name, map)`` pairs: an image ``[3, H, W]`` (the input), a single feature map
@@ -77,18 +91,26 @@ def plot_stage_maps(axes, stages: Sequence[tuple[str, object]], num_classes: int
         if value.ndim == 3:
             ax.imshow(_image(value), interpolation="nearest")
         elif num_classes is not None and "scores" in name:
-            ax.imshow(value, cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
-                      interpolation="nearest")
+            ax.imshow(
+                value, cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5, interpolation="nearest"
+            )
         else:
             low, high = value_range if value_range is not None else (None, None)
             ax.imshow(value, cmap="magma", vmin=low, vmax=high, interpolation="nearest")
             if annotate:
                 top = high if high is not None else float(value.max())
                 for (row, column), number in np.ndenumerate(value):
-                    ax.text(column, row, f"{number:g}", ha="center", va="center", fontsize=11,
-                            color="black" if number > 0.6 * top else "white")
+                    ax.text(
+                        column,
+                        row,
+                        f"{number:g}",
+                        ha="center",
+                        va="center",
+                        fontsize=11,
+                        color="black" if number > 0.6 * top else "white",
+                    )
         _bare(ax, f"{name}\n{' x '.join(str(s) for s in shape)}")
-    for ax in axes[len(stages):]:
+    for ax in axes[len(stages) :]:
         ax.set_visible(False)
 
 
@@ -126,9 +148,15 @@ def plot_pyramid_bins(axes, image, bins: Sequence[int], pooled: Sequence[object]
         _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}: {b * b} region{'s' if b > 1 else ''}")
         if pooled is not None and axes.shape[0] > 1:
             values = _numpy(pooled[column])
-            top = max(float(_numpy(p).max()) for p in pooled) or 1.0   # one colour scale for all branches
-            axes[1, column].imshow(values, cmap="magma", vmin=0, vmax=top, interpolation="nearest",
-                                   extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+            top = max(float(_numpy(p).max()) for p in pooled) or 1.0  # one colour scale for all branches
+            axes[1, column].imshow(
+                values,
+                cmap="magma",
+                vmin=0,
+                vmax=top,
+                interpolation="nearest",
+                extent=(-0.5, width - 0.5, height - 0.5, -0.5),
+            )
             _bare(axes[1, column], f"branch output ({b} x {b}), most active channel")
 
 
@@ -142,8 +170,7 @@ def plot_confusion_matrix(ax, confusion, class_names: Sequence[str], title: str 
     for t in range(k):
         for p in range(k):
             colour = "white" if share[t, p] > 0.6 else "black"
-            ax.text(p, t, f"{share[t, p]:.2f}\n({counts[t, p]:,})", ha="center", va="center", fontsize=8,
-                    color=colour)
+            ax.text(p, t, f"{share[t, p]:.2f}\n({counts[t, p]:,})", ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(range(k), class_names, rotation=30, ha="right")
     ax.set_yticks(range(k), class_names)
     ax.set_xlabel("predicted class")
@@ -154,8 +181,15 @@ def plot_confusion_matrix(ax, confusion, class_names: Sequence[str], title: str 
         ax.set_title(title)
 
 
-def plot_model_comparison(axes, names: Sequence[str], miou: Sequence[float], trimap_miou: Sequence[float],
-                          boundary_f: Sequence[float], seconds: Sequence[float], parameters: Sequence[int]) -> None:
+def plot_model_comparison(
+    axes,
+    names: Sequence[str],
+    miou: Sequence[float],
+    trimap_miou: Sequence[float],
+    boundary_f: Sequence[float],
+    seconds: Sequence[float],
+    parameters: Sequence[int],
+) -> None:
     """Three panels: mIoU and trimap mIoU per model; boundary F-score per model; mIoU against training
     time, each point labelled with the model's parameter count."""
     ax_iou, ax_f, ax_cost = axes_list(axes)[:3]
@@ -174,8 +208,13 @@ def plot_model_comparison(axes, names: Sequence[str], miou: Sequence[float], tri
     ax_f.set_title("boundary quality")
     for k, name in enumerate(names):
         ax_cost.scatter(seconds[k], miou[k], s=60, color=OKABE_ITO[k % len(OKABE_ITO)], zorder=3)
-        ax_cost.annotate(f"{name}\n{parameters[k] / 1000:.0f}k params", (seconds[k], miou[k]),
-                         textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax_cost.annotate(
+            f"{name}\n{parameters[k] / 1000:.0f}k params",
+            (seconds[k], miou[k]),
+            textcoords="offset points",
+            xytext=(6, 4),
+            fontsize=8,
+        )
     ax_cost.set_xlabel("training time (s)")
     ax_cost.set_ylabel("mean IoU")
     ax_cost.set_title("cost")
@@ -194,11 +233,17 @@ def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = Non
     handles = []
     for k, (label, mask) in enumerate(masks.items()):
         mask = _numpy(mask).astype(bool)
-        rgb = np.array([int(colours[k % len(colours)][i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        rgb = np.array([int(colours[k % len(colours)][i : i + 2], 16) / 255 for i in (1, 3, 5)])
         canvas[mask] = (1 - alpha) * canvas[mask] + alpha * rgb
         handles.append(Patch(color=rgb, label=label))
     ax.imshow(np.clip(canvas, 0, 1), interpolation="nearest")
     _bare(ax, title)
     if handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), frameon=False, fontsize=8,
-                  ncol=len(handles))
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            frameon=False,
+            fontsize=8,
+            ncol=len(handles),
+        )

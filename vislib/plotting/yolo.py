@@ -38,40 +38,65 @@ class GridView(View):
         self.pools = {}
         for name, ax in (("all", self.all_ax), ("above", self.above_ax), ("kept", self.kept_ax)):
             self.pools[name] = [ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2)) for _ in range(count)]
-        self.truth = [self.kept_ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, linewidth=2, linestyle="--",
-                                                       edgecolor=ROLE_COLORS["ground_truth"])) for _ in range(16)]
-        self.labels = [self.kept_ax.text(0, 0, "", color="white", fontsize="x-small", va="bottom",
-                                         bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1))
-                       for _ in range(count)]
-        self.pictures = [ax.imshow(self.images[0].permute(1, 2, 0).numpy()) for ax in (self.all_ax, self.above_ax,
-                                                                                        self.kept_ax)]
+        self.truth = [
+            self.kept_ax.add_patch(
+                Rectangle((0, 0), 1, 1, fill=False, linewidth=2, linestyle="--", edgecolor=ROLE_COLORS["ground_truth"])
+            )
+            for _ in range(16)
+        ]
+        self.labels = [
+            self.kept_ax.text(
+                0,
+                0,
+                "",
+                color="white",
+                fontsize="x-small",
+                va="bottom",
+                bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
+            )
+            for _ in range(count)
+        ]
+        self.pictures = [
+            ax.imshow(self.images[0].permute(1, 2, 0).numpy()) for ax in (self.all_ax, self.above_ax, self.kept_ax)
+        ]
         for ax in (self.all_ax, self.above_ax, self.kept_ax):
             draw_grid(ax, state.image_size, state.grid_size)
             ax.set_xticks([]), ax.set_yticks([])
         self.all_ax.set_title(f"all S·S·B = {count} boxes (opacity ∝ confidence)", fontsize="small")
         self.above_ax.set_title("confidence ≥ threshold (before NMS)", fontsize="small")
-        self.kept_ax.set_title("after NMS (ground truth dashed);\nprecision and recall over all held-out images",
-                              fontsize="small")
+        self.kept_ax.set_title(
+            "after NMS (ground truth dashed);\nprecision and recall over all held-out images", fontsize="small"
+        )
         # The changing numbers are short texts under the pictures: a glyph costs about as much to draw as a box.
-        self.above_count = self.above_ax.text(0.5, -0.02, "", transform=self.above_ax.transAxes, ha="center",
-                                              va="top", fontsize="small")
-        self.kept_count = self.kept_ax.text(0.5, -0.02, "", transform=self.kept_ax.transAxes, ha="center",
-                                            va="top", fontsize="small")
+        self.above_count = self.above_ax.text(
+            0.5, -0.02, "", transform=self.above_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
+        self.kept_count = self.kept_ax.text(
+            0.5, -0.02, "", transform=self.kept_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
         # The maps are quad meshes: with S x S cells they draw several times faster than a resampled image.
         edges = np.arange(state.grid_size + 1) - 0.5
         self.maps = []
-        for ax, title in zip(maps, ("P(object), best box per cell", "P(chosen class | object)",
-                                   "P(chosen class | object) · P(object)")):
-            mesh = ax.pcolormesh(edges, edges, np.zeros((state.grid_size, state.grid_size)), vmin=0, vmax=1,
-                                 cmap="magma")
+        for ax, title in zip(
+            maps, ("P(object), best box per cell", "P(chosen class | object)", "P(chosen class | object) · P(object)")
+        ):
+            mesh = ax.pcolormesh(
+                edges, edges, np.zeros((state.grid_size, state.grid_size)), vmin=0, vmax=1, cmap="magma"
+            )
             self.maps.append(mesh)
             ax.set_xticks(range(state.grid_size)), ax.set_yticks(range(state.grid_size))
             ax.set(xlabel="grid column", ylabel="grid row", title=title, aspect="equal")
             ax.set_ylim(edges[-1], edges[0])  # row 0 at the top, as in the picture
             ax.grid(False)
         maps[2].figure.colorbar(self.maps[0], ax=list(maps), shrink=0.8, label="probability")
-        return [*(p for pool in self.pools.values() for p in pool), *self.truth, *self.labels, *self.maps,
-                self.above_count, self.kept_count]
+        return [
+            *(p for pool in self.pools.values() for p in pool),
+            *self.truth,
+            *self.labels,
+            *self.maps,
+            self.above_count,
+            self.kept_count,
+        ]
 
     def background_key(self, state: GridState):
         return state.image_index
@@ -84,8 +109,11 @@ class GridView(View):
         opacity = np.clip(state.scores / max(float(state.scores.max()), 1e-6), 0.08, 1.0)
         kept = set(state.kept.tolist())
         for i, box in enumerate(state.boxes):
-            for name_, visible, alpha in (("all", True, float(opacity[i])),
-                                          ("above", bool(state.above[i]), 1.0), ("kept", i in kept, 1.0)):
+            for name_, visible, alpha in (
+                ("all", True, float(opacity[i])),
+                ("above", bool(state.above[i]), 1.0),
+                ("kept", i in kept, 1.0),
+            ):
                 patch = self.pools[name_][i]
                 patch.set_visible(visible)
                 if visible:
@@ -100,7 +128,7 @@ class GridView(View):
         for patch, box in zip(self.truth, state.truth_boxes):
             _set_box(patch, box)
             patch.set_visible(True)
-        for patch in self.truth[len(state.truth_boxes):]:
+        for patch in self.truth[len(state.truth_boxes) :]:
             patch.set_visible(False)
         for mesh, values in zip(self.maps, (state.objectness, state.class_probability, state.class_confidence)):
             mesh.set_array(values.ravel())

@@ -69,7 +69,12 @@ def make_dataset(n_images: int = 1000, dets_per_image: int = 100, seed: int = 0,
             detections.append(([float(x), float(y), float(w), float(h)], category, float(rng.beta(1, 4))))
         for box, category, score in detections[:dets_per_image]:
             results.append(
-                {"image_id": image["id"], "category_id": category, "bbox": [round(v, 2) for v in box], "score": round(score, 3)}
+                {
+                    "image_id": image["id"],
+                    "category_id": category,
+                    "bbox": [round(v, 2) for v in box],
+                    "score": round(score, 3),
+                }
             )
     gt = {"info": {}, "images": images, "annotations": annotations, "categories": categories}
     return gt, results

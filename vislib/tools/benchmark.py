@@ -71,12 +71,12 @@ NOTEBOOKS = [
 
 WIDGETS = [
     WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
-    WidgetBenchmark("01 batch norm: activation distributions",
-                    "vislib.tools.benchmark:batchnorm_activation_widget"),
+    WidgetBenchmark("01 batch norm: activation distributions", "vislib.tools.benchmark:batchnorm_activation_widget"),
     WidgetBenchmark("05 atrous: receptive-field explorer", "vislib.widgets.receptive_field:receptive_field_widget"),
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
-    WidgetBenchmark("06 scoring: precision and recall at a threshold",
-                    "vislib.tools.benchmark:detection_precision_recall_widget"),
+    WidgetBenchmark(
+        "06 scoring: precision and recall at a threshold", "vislib.tools.benchmark:detection_precision_recall_widget"
+    ),
     WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark:yolo_grid_widget"),
     WidgetBenchmark("08 R-CNN: RoIAlign sampling", "vislib.widgets.roi:roi_align_widget"),
 ]
@@ -128,11 +128,22 @@ def measure_coco_speed() -> list[tuple]:
 
     result = compare_with_pycocotools(n_images=1000, dets_per_image=100, seed=0)
     return [
-        ("pycocotools COCOeval (index, loadRes, evaluate, accumulate, summarize)", result["pycocotools_s"], "s", "", None),
+        (
+            "pycocotools COCOeval (index, loadRes, evaluate, accumulate, summarize)",
+            result["pycocotools_s"],
+            "s",
+            "",
+            None,
+        ),
         ("vislib coco_evaluate", result["vislib_s"], "s", "", None),
         ("speed-up", result["speedup"], "x", ">= 5", result["speedup"] >= 5),
-        ("largest difference (summary, precision, recall)", result["max_abs_difference"], "", "<= 1e-9",
-         result["equal"]),
+        (
+            "largest difference (summary, precision, recall)",
+            result["max_abs_difference"],
+            "",
+            "<= 1e-9",
+            result["equal"],
+        ),
     ]
 
 
@@ -175,8 +186,10 @@ def measure_monitor_cost() -> list[tuple]:
 
 
 # Notebook 07's training run, profile by profile (keep in step with the notebook's "training-run" cell).
-YOLO_RECIPE = {"quick": {"train_images": 300, "held_out_images": 60, "epochs": 3},
-               "full": {"train_images": 4000, "held_out_images": 300, "epochs": 20}}
+YOLO_RECIPE = {
+    "quick": {"train_images": 300, "held_out_images": 60, "epochs": 3},
+    "full": {"train_images": 4000, "held_out_images": 300, "epochs": 20},
+}
 YOLO_MAP50_GOAL = 0.8
 
 
@@ -195,24 +208,42 @@ def measure_yolo_training() -> list[tuple]:
     torch.manual_seed(0)
     model = TinyYolo(image_size=64, grid_size=4, num_boxes=2, num_classes=len(train_set.classes))
     monitor = TrainingMonitor(lambda m: predict(m, held_out), to_coco(held_out), train_set.classes, live=False)
-    run = train_detector(model, train_set, epochs=recipe["epochs"], lr=2e-3, lr_schedule="cosine",
-                         device=runtime.device(), on_epoch=monitor)
+    run = train_detector(
+        model,
+        train_set,
+        epochs=recipe["epochs"],
+        lr=2e-3,
+        lr_schedule="cosine",
+        device=runtime.device(),
+        on_epoch=monitor,
+    )
     ap50 = monitor.history.ap50
-    elapsed = [run.prepare_seconds + sum(run.epoch_seconds[: e + 1]) + sum(run.on_epoch_seconds[: e + 1])
-               for e in range(run.epochs)]
+    elapsed = [
+        run.prepare_seconds + sum(run.epoch_seconds[: e + 1]) + sum(run.on_epoch_seconds[: e + 1])
+        for e in range(run.epochs)
+    ]
     reached = next((e for e, value in enumerate(ap50) if value >= YOLO_MAP50_GOAL), None)
     rows = [
-        (f"{recipe['train_images']} training images, {recipe['epochs']} epochs: training steps",
-         sum(run.epoch_seconds), "s", "", None),
+        (
+            f"{recipe['train_images']} training images, {recipe['epochs']} epochs: training steps",
+            sum(run.epoch_seconds),
+            "s",
+            "",
+            None,
+        ),
         ("whole run (rendering, training, monitoring every epoch)", elapsed[-1], "s", "", None),
         ("mAP@.5 per epoch", " ".join(f"{value:.2f}" for value in ap50), "", "", None),
-        (f"final mAP@.5 on {len(held_out)} held-out images", ap50[-1], "",
-         f">= {YOLO_MAP50_GOAL} (full profile)", ap50[-1] >= YOLO_MAP50_GOAL if runtime.profile().name == "full" else None),
+        (
+            f"final mAP@.5 on {len(held_out)} held-out images",
+            ap50[-1],
+            "",
+            f">= {YOLO_MAP50_GOAL} (full profile)",
+            ap50[-1] >= YOLO_MAP50_GOAL if runtime.profile().name == "full" else None,
+        ),
         ("final mAP@[.5:.95]", monitor.history.epochs[-1].summary["AP"], "", "", None),
     ]
     if reached is not None:
-        rows.append((f"time to reach mAP@.5 >= {YOLO_MAP50_GOAL}", elapsed[reached], "s",
-                     f"epoch {reached + 1}", None))
+        rows.append((f"time to reach mAP@.5 >= {YOLO_MAP50_GOAL}", elapsed[reached], "s", f"epoch {reached + 1}", None))
     return rows
 
 
@@ -262,8 +293,9 @@ def random_control_value(control: ipywidgets.ValueWidget, rng: random.Random):
         return (a, b)
     if isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
         return not control.value
-    if isinstance(control, (ipywidgets.Dropdown, ipywidgets.ToggleButtons, ipywidgets.RadioButtons,
-                            ipywidgets.SelectionSlider)):
+    if isinstance(
+        control, (ipywidgets.Dropdown, ipywidgets.ToggleButtons, ipywidgets.RadioButtons, ipywidgets.SelectionSlider)
+    ):
         option = rng.choice(list(control.options))
         return option[1] if isinstance(option, tuple) and len(option) == 2 else option
     raise TypeError(f"the benchmark cannot choose a value for a {type(control).__name__}")
@@ -302,8 +334,10 @@ def time_widget_in_fresh_process(factory: str, changes: int) -> dict[str, float]
     """
     import subprocess
 
-    code = (f"import json; from vislib.tools.benchmark import load_factory, time_widget; "
-            f"print(json.dumps(time_widget(load_factory({factory!r})(), changes={int(changes)})))")
+    code = (
+        f"import json; from vislib.tools.benchmark import load_factory, time_widget; "
+        f"print(json.dumps(time_widget(load_factory({factory!r})(), changes={int(changes)})))"
+    )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -332,8 +366,9 @@ def run_notebook(path: Path, timeout: int = 1200) -> dict[str, float]:
 
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_MEASURE_CELL))
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     wall = time.perf_counter() - start
@@ -390,11 +425,15 @@ def _load_note(machine: dict) -> str:
     if "load_start" not in machine:
         return ""
     busy = max(float(machine["load_start"]), float(machine["load_end"])) > 1.25 * int(machine["cores"])
-    return (f"; load average {float(machine['load_start']):.1f} at the start, {float(machine['load_end']):.1f} at "
-            f"the end" + (" (**shared machine: the times are inflated**)" if busy else ""))
+    return (
+        f"; load average {float(machine['load_start']):.1f} at the start, {float(machine['load_end']):.1f} at "
+        f"the end" + (" (**shared machine: the times are inflated**)" if busy else "")
+    )
 
 
-def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, measurements: dict | None = None) -> str:
+def render_section(
+    profile: str, machine: dict, notebooks: dict, widgets: dict, measurements: dict | None = None
+) -> str:
     key = f"{profile}-{machine['key']}"
     lines = [
         f"<!-- BEGIN {key} -->",
@@ -416,12 +455,18 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
             goal = result["goal_s"]
             gpu = f"{result['peak_gpu_mib']:.0f}" if "peak_gpu_mib" in result else "-"
             ok = "yes" if result["wall_s"] <= goal else "**no**"
-            lines.append(f"| `{name}` | {result['wall_s']:.1f} | {goal:.0f} | {result['peak_rss_mib']:.0f} | {gpu} | {ok} |")
+            lines.append(
+                f"| `{name}` | {result['wall_s']:.1f} | {goal:.0f} | {result['peak_rss_mib']:.0f} | {gpu} | {ok} |"
+            )
         lines.append("")
     reported = {name: result["results"] for name, result in notebooks.items() if result.get("results")}
     if reported:
-        lines += ["### Results the notebooks reported (their `RESULTS` cell)", "", "| notebook | result | value |",
-                  "|---|---|---:|"]
+        lines += [
+            "### Results the notebooks reported (their `RESULTS` cell)",
+            "",
+            "| notebook | result | value |",
+            "|---|---|---:|",
+        ]
         for name, results in reported.items():
             for what, value in results.items():
                 shown = f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -435,14 +480,23 @@ def render_section(profile: str, machine: dict, notebooks: dict, widgets: dict, 
             "|---|---:|---:|---:|---:|---:|:---:|",
         ]
         for name, result in widgets.items():
-            ok = "yes" if result["median_ms"] <= result["goal_median_ms"] and result["p95_ms"] <= result["goal_p95_ms"] else "**no**"
+            ok = (
+                "yes"
+                if result["median_ms"] <= result["goal_median_ms"] and result["p95_ms"] <= result["goal_p95_ms"]
+                else "**no**"
+            )
             lines.append(
                 f"| {name} | {result['changes']} | {result['median_ms']:.1f} | {result['p95_ms']:.1f} | "
                 f"{result['goal_median_ms']:.0f} / {result['goal_p95_ms']:.0f} | {result['state_median_ms']:.2f} | {ok} |"
             )
         lines.append("")
     if measurements:
-        lines += ["### Other measurements", "", "| measurement | what | value | goal | meets goal |", "|---|---|---:|---|:---:|"]
+        lines += [
+            "### Other measurements",
+            "",
+            "| measurement | what | value | goal | meets goal |",
+            "|---|---|---:|---|:---:|",
+        ]
         for name, rows in measurements.items():
             for what, value, unit, goal, met in rows:
                 verdict = "" if met is None else ("yes" if met else "**no**")
@@ -489,8 +543,11 @@ def _row_subject(row: str) -> str:
 
 def _registry_rank(subject: str) -> int:
     """Where a row's subject stands in the registries (notebooks, widgets, measurements); unregistered last."""
-    names = ([f"`{entry.path}`" for entry in NOTEBOOKS] + [entry.name for entry in WIDGETS]
-             + [entry.name for entry in MEASUREMENTS])
+    names = (
+        [f"`{entry.path}`" for entry in NOTEBOOKS]
+        + [entry.name for entry in WIDGETS]
+        + [entry.name for entry in MEASUREMENTS]
+    )
     return names.index(subject) if subject in names else len(names)
 
 
@@ -547,7 +604,7 @@ def merge_section(document: str, section: str) -> str:
     found = pattern.search(document)
     if found:
         merged = merge_rows(found.group(0), section)
-        return document[: found.start()] + merged + document[found.end():]
+        return document[: found.start()] + merged + document[found.end() :]
     return document.rstrip("\n") + "\n\n" + section + "\n"
 
 
@@ -563,9 +620,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-notebooks", action="store_true")
     parser.add_argument("--skip-widgets", action="store_true")
     parser.add_argument("--skip-measurements", action="store_true")
-    parser.add_argument("--only", default="",
-                        help="run only the notebooks, widgets and measurements whose name contains this "
-                             "(several, comma-separated: any of them)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only the notebooks, widgets and measurements whose name contains this "
+        "(several, comma-separated: any of them)",
+    )
     parser.add_argument("--output", type=Path, default=BENCHMARKS_FILE)
     arguments = parser.parse_args(argv)
 

@@ -48,8 +48,8 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
     device = next(model.parameters()).device
     correct = 0
     for start in range(0, len(labels), batch_size):
-        logits = model(images[start:start + batch_size].to(device))
-        correct += (logits.argmax(dim=1).cpu() == labels[start:start + batch_size].cpu()).sum().item()
+        logits = model(images[start : start + batch_size].to(device))
+        correct += (logits.argmax(dim=1).cpu() == labels[start : start + batch_size].cpu()).sum().item()
     model.train(was_training)
     return correct / max(len(labels), 1)
 
@@ -63,7 +63,7 @@ def batches(count: int, batch_size: int, steps: int, seed: int):
         for start in range(0, count - batch_size + 1, batch_size):
             if produced == steps:
                 return
-            yield order[start:start + batch_size]
+            yield order[start : start + batch_size]
             produced += 1
 
 
@@ -102,8 +102,9 @@ def train_classifier(
     start = time.perf_counter()
     indices = batches(len(labels), batch_size, steps, seed)
     for step, batch in enumerate(progress(indices, total=steps, desc=description, disable=not show_progress)):
-        recording = recorder.recording(step) if recorder is not None and step % record_every == 0 \
-            else contextlib.nullcontext()
+        recording = (
+            recorder.recording(step) if recorder is not None and step % record_every == 0 else contextlib.nullcontext()
+        )
         with recording:
             logits = model(images[batch])
         loss = F.cross_entropy(logits, labels[batch])
@@ -136,7 +137,7 @@ def accuracy_with_batch_statistics(model: nn.Module, images: Tensor, labels: Ten
     device = next(twin.parameters()).device
     correct = counted = 0
     for start in range(0, len(labels) - batch_size + 1, batch_size):
-        logits = twin(images[start:start + batch_size].to(device))
-        correct += (logits.argmax(dim=1).cpu() == labels[start:start + batch_size].cpu()).sum().item()
+        logits = twin(images[start : start + batch_size].to(device))
+        correct += (logits.argmax(dim=1).cpu() == labels[start : start + batch_size].cpu()).sum().item()
         counted += batch_size
     return correct / counted

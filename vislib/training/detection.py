@@ -64,8 +64,10 @@ class EpochTrainingRun:
         steps_per_epoch = self.steps // max(self.epochs, 1)
         means = {}
         for key, values in self.loss_parts.items():
-            means[key] = [sum(values[e * steps_per_epoch:(e + 1) * steps_per_epoch]) / max(steps_per_epoch, 1)
-                          for e in range(self.epochs)]
+            means[key] = [
+                sum(values[e * steps_per_epoch : (e + 1) * steps_per_epoch]) / max(steps_per_epoch, 1)
+                for e in range(self.epochs)
+            ]
         return means
 
 
@@ -93,8 +95,9 @@ def _check_dataset(dataset, image_size: int | None) -> None:
         shape = list(image.shape) if isinstance(image, Tensor) else type(image).__name__
         raise ValueError(f"dataset images must be [3, H, W] tensors, got {shape}")
     if image_size is not None and tuple(image.shape[1:]) != (image_size, image_size):
-        raise ValueError(f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), "
-                         f"got {list(image.shape)}")
+        raise ValueError(
+            f"dataset images must be [3, {image_size}, {image_size}] (the model's image_size), got {list(image.shape)}"
+        )
     if not isinstance(target, dict) or "boxes" not in target or "labels" not in target:
         raise ValueError("dataset targets must be dicts with 'boxes' and 'labels'")
 
@@ -232,7 +235,7 @@ def train_detector(
         first_step = run.steps
         order = torch.randperm(len(images), generator=generator).to(device)
         for first in range(0, len(order), batch_size):
-            batch = order[first:first + batch_size]
+            batch = order[first : first + batch_size]
             if augment:
                 batch_images, batch_targets = _augmented(images, annotations, batch.tolist(), model, generator)
             else:
@@ -287,7 +290,9 @@ def _end_epoch(run, epoch: int, model: nn.Module, on_epoch, epoch_start: float, 
     return True
 
 
-def _augmented(images: Tensor, annotations: list, batch: list[int], model: nn.Module, generator) -> tuple[Tensor, Tensor]:
+def _augmented(
+    images: Tensor, annotations: list, batch: list[int], model: nn.Module, generator
+) -> tuple[Tensor, Tensor]:
     """A batch of images, each in a random symmetry, with its targets encoded from the moved boxes."""
     image_size, S, B, C = _model_sizes(model)
     transforms = torch.randint(0, 8, (len(batch),), generator=generator).tolist()
@@ -351,6 +356,12 @@ def to_coco_results(predictions: list[dict], image_ids) -> list[dict]:
             raise ValueError(f"predictions[{i}] must be a dict with 'boxes', 'scores' and 'labels'")
         boxes = prediction["boxes"].detach().double().cpu().tolist()
         for (x1, y1, x2, y2), score, label in zip(boxes, prediction["scores"].tolist(), prediction["labels"].tolist()):
-            results.append({"image_id": int(image_id), "category_id": int(label),
-                            "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
+            results.append(
+                {
+                    "image_id": int(image_id),
+                    "category_id": int(label),
+                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "score": float(score),
+                }
+            )
     return results

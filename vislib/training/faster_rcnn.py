@@ -158,9 +158,10 @@ def train_faster_rcnn(
         first_step = len(run.losses)
         order = torch.randperm(len(samples), generator=generator).tolist()
         for first in range(0, len(order), batch_size):
-            batch = order[first:first + batch_size]
-            transforms = (torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment
-                          else [0] * len(batch))
+            batch = order[first : first + batch_size]
+            transforms = (
+                torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment else [0] * len(batch)
+            )
             images, targets = [], []
             for index, transform in zip(batch, transforms):
                 image, boxes, labels = samples[index]

@@ -48,7 +48,9 @@ class MonitorHistory:
         return [e.summary["AP"] for e in self.epochs]
 
 
-def evaluate_epoch(epoch: int, predictions: list[dict], ground_truth: dict, step_losses: list[float]) -> EpochEvaluation:
+def evaluate_epoch(
+    epoch: int, predictions: list[dict], ground_truth: dict, step_losses: list[float]
+) -> EpochEvaluation:
     """Score one epoch's held-out predictions against a COCO ground-truth dict."""
     epoch = check_int("epoch", epoch, min_value=0)
     check_type("ground_truth", ground_truth, dict, "a COCO ground-truth dict")

@@ -70,12 +70,16 @@ class ActivationRecorder:
         self._handles = []
         for index, block in enumerate(self.blocks):
             self._handles.append(block.conv.register_forward_hook(self._hook(index, 0)))
-            self._handles.append(block.act.register_forward_pre_hook(
-                lambda module, inputs, index=index: self._store(index, 1, inputs[0])))
+            self._handles.append(
+                block.act.register_forward_pre_hook(
+                    lambda module, inputs, index=index: self._store(index, 1, inputs[0])
+                )
+            )
 
     def _hook(self, block: int, stage: int):
         def hook(module, inputs, output):
             self._store(block, stage, output)
+
         return hook
 
     def _store(self, block: int, stage: int, values: torch.Tensor) -> None:
@@ -84,8 +88,7 @@ class ActivationRecorder:
         flat = values.detach().flatten().float().cpu()
         picks = torch.randint(len(flat), (self.samples,), generator=self.generator)
         std = flat.std().item() if len(flat) > 1 else 0.0
-        self._records.setdefault(self._step, {})[(block, stage)] = (flat.mean().item(), std,
-                                                                    flat[picks].numpy())
+        self._records.setdefault(self._step, {})[(block, stage)] = (flat.mean().item(), std, flat[picks].numpy())
 
     @contextlib.contextmanager
     def recording(self, step: int):

@@ -59,8 +59,10 @@ def segmentation_tensors(dataset) -> tuple[Tensor, Tensor]:
     if masks.is_floating_point():
         raise TypeError(f"masks must hold integer class labels, got dtype {masks.dtype}")
     if images.shape[0] != masks.shape[0] or images.shape[-2:] != masks.shape[-2:]:
-        raise ValueError(f"images {list(images.shape)} and masks {list(masks.shape)} must have the same number "
-                         "of samples and the same height and width")
+        raise ValueError(
+            f"images {list(images.shape)} and masks {list(masks.shape)} must have the same number "
+            "of samples and the same height and width"
+        )
     return images, masks.long()
 
 
@@ -89,21 +91,24 @@ def predict_masks(model: nn.Module, images: Tensor, batch_size: int = 64) -> Ten
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = [_scores_of(model(images[i:i + batch_size].to(device))).argmax(dim=1).cpu()
-           for i in range(0, len(images), batch_size)]
+    out = [
+        _scores_of(model(images[i : i + batch_size].to(device))).argmax(dim=1).cpu()
+        for i in range(0, len(images), batch_size)
+    ]
     model.train(was_training)
     return torch.cat(out)
 
 
-def evaluate_segmenter(model: nn.Module, data, num_classes: int, ignore_index: int | None = None,
-                       batch_size: int = 64) -> SegmentationScores:
+def evaluate_segmenter(
+    model: nn.Module, data, num_classes: int, ignore_index: int | None = None, batch_size: int = 64
+) -> SegmentationScores:
     """Scores of ``model`` on ``data`` (a data set or ``(images, masks)``), from one summed confusion matrix."""
     images, masks = segmentation_tensors(data)
     num_classes = check_int("num_classes", num_classes, min_value=2)
     confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)
     for start in range(0, len(images), batch_size):
-        predicted = predict_masks(model, images[start:start + batch_size], batch_size)
-        confusion += confusion_matrix(predicted, masks[start:start + batch_size], num_classes, ignore_index)
+        predicted = predict_masks(model, images[start : start + batch_size], batch_size)
+        confusion += confusion_matrix(predicted, masks[start : start + batch_size], num_classes, ignore_index)
     return SegmentationScores.from_confusion(confusion)
 
 

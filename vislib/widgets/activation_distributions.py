@@ -12,18 +12,30 @@ from vislib.training.recording import STAGE_LABELS, STAGES, ActivationHistory
 from vislib.widgets.core import Interactive
 
 
-def activation_distribution_widget(plain: ActivationHistory, batchnorm: ActivationHistory,
-                                   layer: int = 0, stage: str = "before") -> Interactive:
+def activation_distribution_widget(
+    plain: ActivationHistory, batchnorm: ActivationHistory, layer: int = 0, stage: str = "before"
+) -> Interactive:
     """Pick a block, a recorded training step, and before/after normalization."""
     controls = {
-        "layer": ipywidgets.Dropdown(options=[(name, i) for i, name in enumerate(plain.layer_names)], value=layer,
-                                     description="layer"),
-        "step_index": ipywidgets.SelectionSlider(options=[(str(s), i) for i, s in enumerate(plain.steps)],
-                                                 value=len(plain.steps) - 1, description="step"),
-        "stage": ipywidgets.ToggleButtons(options=[(STAGE_LABELS[s], s) for s in STAGES], value=stage,
-                                          description="stage"),
+        "layer": ipywidgets.Dropdown(
+            options=[(name, i) for i, name in enumerate(plain.layer_names)], value=layer, description="layer"
+        ),
+        "step_index": ipywidgets.SelectionSlider(
+            options=[(str(s), i) for i, s in enumerate(plain.steps)], value=len(plain.steps) - 1, description="step"
+        ),
+        "stage": ipywidgets.ToggleButtons(
+            options=[(STAGE_LABELS[s], s) for s in STAGES], value=stage, description="stage"
+        ),
     }
     state = partial(activation_distribution_state, plain, batchnorm)
     every_background = [{"layer": i, "stage": s} for i in range(len(plain.layer_names)) for s in STAGES]
-    return Interactive(state, ActivationDistributionView(), controls, nrows=2, ncols=2, figsize=(11, 6.5),
-                       warm_up=every_background, image_format="jpeg")
+    return Interactive(
+        state,
+        ActivationDistributionView(),
+        controls,
+        nrows=2,
+        ncols=2,
+        figsize=(11, 6.5),
+        warm_up=every_background,
+        image_format="jpeg",
+    )

@@ -12,8 +12,9 @@ from vislib.widgets.core import Interactive
 DILATION_OPTIONS = [("stack", 0)] + [(str(d), d) for d in (1, 2, 3, 4, 5, 6, 8)]
 
 
-def receptive_field_widget(input_size: int = 64, preset: str = "gridding (2, 2, 2)",
-                           explorer: ReceptiveFieldExplorer | None = None) -> Interactive:
+def receptive_field_widget(
+    input_size: int = 64, preset: str = "gridding (2, 2, 2)", explorer: ReceptiveFieldExplorer | None = None
+) -> Interactive:
     """Pick a stack, override the dilation of its first four conv layers, move the output unit (in input
     pixels); see the theoretical field, the pixels that reach the unit (holes in red) and the gradient map.
 
@@ -25,14 +26,29 @@ def receptive_field_widget(input_size: int = 64, preset: str = "gridding (2, 2, 
     explorer.warm_up()
     size = explorer.input_size
     controls = {
-        "preset": ipywidgets.Dropdown(options=list(explorer.presets), value=preset, description="stack",
-                                      layout=ipywidgets.Layout(width="330px")),
-        **{f"d{i}": ipywidgets.SelectionSlider(options=DILATION_OPTIONS, value=0, description=f"conv{i} dilation",
-                                               style={"description_width": "initial"})
-           for i in range(1, explorer.MAX_EDITS + 1)},
+        "preset": ipywidgets.Dropdown(
+            options=list(explorer.presets), value=preset, description="stack", layout=ipywidgets.Layout(width="330px")
+        ),
+        **{
+            f"d{i}": ipywidgets.SelectionSlider(
+                options=DILATION_OPTIONS,
+                value=0,
+                description=f"conv{i} dilation",
+                style={"description_width": "initial"},
+            )
+            for i in range(1, explorer.MAX_EDITS + 1)
+        },
         "row": ipywidgets.IntSlider(value=size // 2, min=0, max=size - 1, description="unit row"),
         "col": ipywidgets.IntSlider(value=size // 2, min=0, max=size - 1, description="unit col"),
     }
     every_background = [{"preset": name} for name in explorer.presets]  # one static picture per stack
-    return Interactive(explorer.state, ReceptiveFieldView(astronaut_image(size)), controls, ncols=2,
-                       figsize=(9, 4.7), controls_per_row=3, image_format="jpeg", warm_up=every_background)
+    return Interactive(
+        explorer.state,
+        ReceptiveFieldView(astronaut_image(size)),
+        controls,
+        ncols=2,
+        figsize=(9, 4.7),
+        controls_per_row=3,
+        image_format="jpeg",
+        warm_up=every_background,
+    )

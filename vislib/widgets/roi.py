@@ -12,8 +12,9 @@ from vislib.widgets.core import Interactive
 DEFAULT_BOX = (70, 14, 88, 76)
 
 
-def roi_align_widget(explorer: RoIAlignExplorer | None = None, box=DEFAULT_BOX, stride: int = 16,
-                     output_size: int = 7) -> Interactive:
+def roi_align_widget(
+    explorer: RoIAlignExplorer | None = None, box=DEFAULT_BOX, stride: int = 16, output_size: int = 7
+) -> Interactive:
     """Move and resize a box (image pixels) on the photo; see RoI Pool snap it to feature cells and cut it into
     uneven integer bins, and RoI Align split it exactly and read sample points by bilinear interpolation.
 
@@ -33,18 +34,34 @@ def roi_align_widget(explorer: RoIAlignExplorer | None = None, box=DEFAULT_BOX, 
         "height": ipywidgets.IntSlider(value=height, min=1, max=size, description="height (px)", **wide),
         "output_size": ipywidgets.IntSlider(value=output_size, min=1, max=8, description="output size", **wide),
         "sampling_ratio": ipywidgets.Dropdown(
-            options=[("adaptive (-1)" if r < 0 else str(r), r) for r in SAMPLING_RATIOS], value=2,
-            description="sampling ratio", style={"description_width": "initial"}),
+            options=[("adaptive (-1)" if r < 0 else str(r), r) for r in SAMPLING_RATIOS],
+            value=2,
+            description="sampling ratio",
+            style={"description_width": "initial"},
+        ),
         "aligned": ipywidgets.Checkbox(value=False, description="aligned (half-pixel offset)", indent=False),
-        "stride": ipywidgets.ToggleButtons(options=[(f"stride {s}", s) for s in explorer.strides], value=stride,
-                                           description="feature map", style={"button_width": "80px"}),
-        "background": ipywidgets.ToggleButtons(options=list(BACKGROUNDS), value="photo", description="show",
-                                               style={"button_width": "90px"}),
+        "stride": ipywidgets.ToggleButtons(
+            options=[(f"stride {s}", s) for s in explorer.strides],
+            value=stride,
+            description="feature map",
+            style={"button_width": "80px"},
+        ),
+        "background": ipywidgets.ToggleButtons(
+            options=list(BACKGROUNDS), value="photo", description="show", style={"button_width": "90px"}
+        ),
         "bin_row": ipywidgets.IntSlider(value=3, min=0, max=7, description="bin row", **wide),
         "bin_col": ipywidgets.IntSlider(value=3, min=0, max=7, description="bin col", **wide),
         "sample": ipywidgets.IntSlider(value=0, min=0, max=8, description="sample in bin", **wide),
     }
     every_background = [{"stride": s, "background": b} for s in explorer.strides for b in BACKGROUNDS]
     view = RoIAlignView(explorer.picture, prerender_up_to_stride=max(explorer.strides))
-    return Interactive(explorer.state, view, controls, ncols=5, figsize=(14, 7.2), controls_per_row=4,
-                       image_format="jpeg", warm_up=every_background)
+    return Interactive(
+        explorer.state,
+        view,
+        controls,
+        ncols=5,
+        figsize=(14, 7.2),
+        controls_per_row=4,
+        image_format="jpeg",
+        warm_up=every_background,
+    )

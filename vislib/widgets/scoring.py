@@ -11,15 +11,21 @@ from vislib.widgets.core import Interactive
 
 def iou_widget(canvas: int = 100) -> Interactive:
     """Move and resize a ground-truth box and a predicted box; see the intersection, union and IoU."""
+
     def slider(value, description, low=0.0):
-        return ipywidgets.FloatSlider(value=value, min=low, max=canvas, step=1, description=description,
-                                      continuous_update=True)
+        return ipywidgets.FloatSlider(
+            value=value, min=low, max=canvas, step=1, description=description, continuous_update=True
+        )
 
     controls = {
-        "gt_x": slider(40, "truth x"), "gt_y": slider(45, "truth y"),
-        "gt_w": slider(40, "truth w", 1), "gt_h": slider(50, "truth h", 1),
-        "pred_x": slider(52, "pred x"), "pred_y": slider(52, "pred y"),
-        "pred_w": slider(44, "pred w", 1), "pred_h": slider(46, "pred h", 1),
+        "gt_x": slider(40, "truth x"),
+        "gt_y": slider(45, "truth y"),
+        "gt_w": slider(40, "truth w", 1),
+        "gt_h": slider(50, "truth h", 1),
+        "pred_x": slider(52, "pred x"),
+        "pred_y": slider(52, "pred y"),
+        "pred_w": slider(44, "pred w", 1),
+        "pred_h": slider(46, "pred h", 1),
     }
     return Interactive(iou_state, IoUView(canvas), controls, figsize=(6.5, 6.2), controls_per_row=4)
 
@@ -32,5 +38,12 @@ def precision_recall_widget(detector: SimulatedDetector, images) -> Interactive:
         "calibration": ipywidgets.FloatSlider(value=0.8, min=0, max=1, step=0.05, description="calibration"),
         "score_threshold": ipywidgets.FloatSlider(value=0.5, min=0, max=1, step=0.01, description="threshold"),
     }
-    return Interactive(detector.state, ThresholdView(images), controls, ncols=len(images) + 1,
-                       figsize=(5 * (len(images) + 1), 5.2), controls_per_row=4, image_format="jpeg")
+    return Interactive(
+        detector.state,
+        ThresholdView(images),
+        controls,
+        ncols=len(images) + 1,
+        figsize=(5 * (len(images) + 1), 5.2),
+        controls_per_row=4,
+        image_format="jpeg",
+    )

@@ -15,10 +15,20 @@ def grid_prediction_widget(predictions: GridPredictions, class_names) -> Interac
         "image_index": ipywidgets.IntSlider(value=0, min=0, max=len(predictions.decoded) - 1, description="image"),
         "conf_threshold": ipywidgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.01, description="confidence ≥"),
         "nms_threshold": ipywidgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, description="NMS IoU >"),
-        "class_index": ipywidgets.Dropdown(options=[(n, i) for i, n in enumerate(class_names)], value=0,
-                                           description="class map"),
+        "class_index": ipywidgets.Dropdown(
+            options=[(n, i) for i, n in enumerate(class_names)], value=0, description="class map"
+        ),
     }
     images = len(predictions.decoded)
-    return Interactive(predictions.state, GridView(predictions.images, class_names), controls, nrows=2, ncols=3,
-                       figsize=(13, 8.5), controls_per_row=4, image_format="jpeg", max_backgrounds=images,
-                       warm_up=[{"image_index": i} for i in range(images)])
+    return Interactive(
+        predictions.state,
+        GridView(predictions.images, class_names),
+        controls,
+        nrows=2,
+        ncols=3,
+        figsize=(13, 8.5),
+        controls_per_row=4,
+        image_format="jpeg",
+        max_backgrounds=images,
+        warm_up=[{"image_index": i} for i in range(images)],
+    )
