@@ -293,7 +293,7 @@ def test_segm_equals_pycocotools(seed):
 
 def test_rle_functions_equal_pycocotools_mask():
     rng = np.random.default_rng(0)
-    for trial in range(60):
+    for _trial in range(60):
         h, w = (int(v) for v in rng.integers(1, 50, 2))
         mask = (rng.random((h, w)) < rng.random()).astype(np.uint8)
         reference = mask_utils.encode(np.asfortranarray(mask))

@@ -9,7 +9,7 @@ from torch import nn
 
 from vislib.data.shapes import ShapesDataset
 from vislib.metrics.segmentation import confusion_matrix
-from vislib.models.deeplab import ASPP, ConvBNReLU, DeepLabV3Plus, Decoder, Encoder, EncoderClassifier
+from vislib.models.deeplab import ASPP, ConvBNReLU, Decoder, DeepLabV3Plus, Encoder, EncoderClassifier
 from vislib.training.segmentation import (
     evaluate_segmenter,
     predict_masks,

@@ -194,9 +194,10 @@ def test_coco_101_point_ap_equals_pycocotools_single_class_single_iou():
                     dets.append((b.tolist(), float(rng.random())))
             for b, s in dets:
                 results.append({"image_id": image_id, "category_id": 1, "bbox": b, "score": s})
-            xyxy = lambda boxes: torch.tensor(
-                [[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=torch.float64
-            ).reshape(-1, 4)
+
+            def xyxy(boxes):
+                return torch.tensor([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=torch.float64).reshape(-1, 4)
+
             gt_list.append(xyxy(gts))
             box_list.append(xyxy([b for b, _ in dets]))
             score_list.append(torch.tensor([s for _, s in dets], dtype=torch.float64))

@@ -3,10 +3,10 @@
 import re
 import subprocess
 import sys
-import tomllib
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 
 # The design card's stack, as (pip name, conda name).

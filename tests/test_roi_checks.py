@@ -16,7 +16,6 @@ from vislib.checks import (
     roi_align_bin_reference,
 )
 
-
 # --------------------------------------------------------------------------- bilinear interpolation
 
 

@@ -18,7 +18,6 @@ from vislib.scoring import (
     pool_matches,
     pool_matches_fast,
     simulate_detections,
-    threshold_state,
 )
 from vislib.training.detection import to_coco_results
 from vislib.training.monitor import evaluate_epoch
@@ -67,10 +66,13 @@ def test_fast_pooled_matching_equals_match_detections(shapes, setting):
     detections = simulate_detections(targets, *setting, num_classes=4, image_size=96, seed=1)
     fast = pool_matches_fast(detections, targets)
     reference = pool_matches(detections, targets, num_classes=4)
-    key = lambda m: {
-        (int(i), int(d)): (bool(t), int(g))
-        for i, d, t, g in zip(m.image_index, m.detection_index, m.tp, m.matched_gt)  # noqa: E731
-    }
+
+    def key(m):
+        return {
+            (int(i), int(d)): (bool(t), int(g))
+            for i, d, t, g in zip(m.image_index, m.detection_index, m.tp, m.matched_gt)
+        }
+
     assert key(fast) == key(reference)
     np.testing.assert_allclose(fast.scores, reference.scores)
     np.testing.assert_allclose(fast.precision, reference.precision)

@@ -194,7 +194,7 @@ def test_transposed_conv_checker_accepts_the_formula_and_explains_mistakes():
         "padding once": (lambda n, k, s, p, op: (n - 1) * s - p + k + op, "both sides"),
         "extra + 1": (lambda n, k, s, p, op: (n - 1) * s - 2 * p + k + op + 1, "No + 1"),
     }
-    for name, (wrong, hint) in mistakes.items():
+    for wrong, hint in mistakes.values():
         with pytest.raises(AssertionError, match=re.escape(hint)):
             check_transposed_conv_output_size(wrong)
     with pytest.raises(AssertionError, match="must return an int"):
@@ -206,7 +206,6 @@ def test_transposed_conv_checker_accepts_the_formula_and_explains_mistakes():
 # -- the pictures draw onto the axes they are given -----------------------------------------------
 def test_segmentation_plots_draw_without_pyplot():
     import matplotlib
-    import numpy as np
 
     from vislib.plotting import new_figure
     from vislib.plotting.segmentation import (

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import scipy.ndimage
 import torch
-from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from skimage.segmentation import find_boundaries
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from vislib.data.shapes import ShapesDataset
 from vislib.metrics.segmentation import mean_iou

@@ -3,7 +3,6 @@
 import ast
 import math
 import time
-from pathlib import Path
 
 import pytest
 import torch

@@ -1,9 +1,10 @@
 """vislib: computations, plots and widgets for the modern-CNN lecture notebooks.
 
-Layers (see ARCHITECTURE.md): computation modules (``runtime``, ``nonlinearities``,
-``checks``, and later ``ops``, ``metrics``, ``data``, ``models``, ``training``)
-never import plotting; ``vislib.plotting`` draws onto given axes;
-``vislib.widgets`` wires ipywidgets controls to a state function and a plot.
+One package per layer (see ARCHITECTURE.md): computations (``data``, ``ops``, ``analysis``, ``models``,
+``metrics``, ``training``, ``runtime``, ``progress``) import no plotting or widget code; ``states`` holds the
+widgets' pure states; ``plotting`` draws onto given axes; ``widgets`` wires ipywidgets controls to a state and
+a plot; ``exercises`` checks students' functions; ``tools`` holds maintainer commands. A topic keeps one
+module name in every layer it appears in.
 """
 
 __version__ = "0.1.0"

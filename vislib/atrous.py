@@ -35,8 +35,8 @@ from torch import Tensor
 
 from vislib import receptive_field as rf
 from vislib._checks import check_choice, check_int, check_tensor, check_type
-from vislib.runtime import single_thread
 from vislib.receptive_field import Layer
+from vislib.runtime import single_thread
 
 # --------------------------------------------------------------------------------------------------------
 # Spaced inputs

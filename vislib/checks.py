@@ -151,7 +151,10 @@ def check_batch_norm(batch_norm: Callable) -> int:
                     "the batch's statistics."
                 )
             elif torch.allclose(got, no_affine, atol=1e-4):
-                hint = "You forgot the learned scale and shift: multiply by weight (gamma) and add bias (beta), per channel."
+                hint = (
+                    "You forgot the learned scale and shift: multiply by weight (gamma) and add bias (beta), "
+                    "per channel."
+                )
             raise AssertionError(f"evaluation mode {where}: output differs from nn.BatchNorm2d. {hint}".strip())
         if not (torch.equal(running_mean, reference.running_mean) and torch.equal(running_var, reference.running_var)):
             raise AssertionError("evaluation mode must not change running_mean or running_var")
@@ -489,19 +492,18 @@ def check_transposed_conv_output_size(transposed_output_size: Callable[..., int]
             (size + 2 * padding - kernel) // stride
             + 1: "That is the formula of an ordinary convolution. A transposed convolution runs it backwards: "
             "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
-            expected
-            - output_padding: "You forgot output_padding: it adds that many rows / columns at one side (it resolves the "
-            "ambiguity of stride > 1: several input sizes give the same convolution output size).",
+            expected - output_padding: "You forgot output_padding: it adds that many rows / columns at one side "
+            "(it resolves the ambiguity of stride > 1: several input sizes give the same convolution output size).",
             size * stride
             - 2 * padding
             + kernel
-            + output_padding: "Use (size - 1) * stride: the first input position puts its kernel at offset 0, each of the "
-            "other size - 1 positions moves it by stride.",
+            + output_padding: "Use (size - 1) * stride: the first input position puts its kernel at offset 0, "
+            "each of the other size - 1 positions moves it by stride.",
             (size - 1) * stride
             + 2 * padding
             + kernel
-            + output_padding: "Padding is *removed* from a transposed convolution's output (it undoes the padding of the "
-            "convolution it mirrors): subtract 2 * padding.",
+            + output_padding: "Padding is *removed* from a transposed convolution's output "
+            "(it undoes the padding of the convolution it mirrors): subtract 2 * padding.",
             (size - 1) * stride
             - padding
             + kernel
@@ -511,9 +513,8 @@ def check_transposed_conv_output_size(transposed_output_size: Callable[..., int]
             + kernel
             + output_padding
             + 1: "No + 1 here: (size - 1) * stride + kernel_size already counts the last kernel's full width.",
-            size * stride
-            + output_padding: "size * stride is only right for kernel_size == stride and padding 0; use the general formula "
-            "(size - 1) * stride - 2 * padding + kernel_size + output_padding.",
+            size * stride + output_padding: "size * stride is only right for kernel_size == stride and padding 0; "
+            "use the general formula (size - 1) * stride - 2 * padding + kernel_size + output_padding.",
         }
         hint = hints.get(got, "")
         raise AssertionError(f"{call} returned {got}, but nn.ConvTranspose2d gives {expected}. {hint}".strip())
@@ -597,7 +598,10 @@ def check_detect(detect: Callable) -> int:
             size = S * 16
             expected = decode_predictions(raw, size, conf, iou, num_boxes=B)
             got = detect(raw.clone(), size, conf, iou, B)
-            call = f"detect(output [{S}, {S}, {B * 5 + C}], image_size={size}, conf_threshold={conf}, iou_threshold={iou}, B={B})"
+            call = (
+                f"detect(output [{S}, {S}, {B * 5 + C}], image_size={size}, "
+                f"conf_threshold={conf}, iou_threshold={iou}, B={B})"
+            )
             if not isinstance(got, dict) or not {"boxes", "scores", "labels"} <= set(got):
                 raise AssertionError(f"{call} must return a dict with 'boxes', 'scores' and 'labels'")
             order = torch.argsort(expected["scores"], descending=True, stable=True)
@@ -868,8 +872,9 @@ def check_bilinear_interpolate(bilinear: Callable) -> int:
         ),
         (
             lambda f, y_, x_: _bilinear_variant(f, y_, x_, "near weights"),
-            "Wrong weights: each neighbour is weighted by the area of the rectangle OPPOSITE it, (1 - dy) * (1 - dx) "
-            "for the top-left one (dy = y - y_low, dx = x - x_low); you gave the nearest neighbour the smallest weight.",
+            "Wrong weights: each neighbour is weighted by the area of the rectangle OPPOSITE it, "
+            "(1 - dy) * (1 - dx) for the top-left one (dy = y - y_low, dx = x - x_low); "
+            "you gave the nearest neighbour the smallest weight.",
         ),
         (
             lambda f, y_, x_: _bilinear_variant(f, y_, x_, "nearest"),

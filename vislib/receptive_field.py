@@ -287,7 +287,8 @@ def input_support(layers: Sequence[Layer], input_size: int, unit: int) -> np.nda
     Starts from ``{unit}`` at the output and walks the layers backwards, replacing each position ``p`` by
     the inputs it reads, ``p * stride - padding + i * dilation`` for ``i in range(kernel_size)``, keeping
     those inside ``[0, size)``. Holes inside the field come from dilation (gridding) or from a stride
-    larger than the kernel; pixels of the field outside the image were padding. The result can be all False (a unit that reads only padding).
+    larger than the kernel; pixels of the field outside the image were padding. The result can be all False
+    (a unit that reads only padding).
     """
     layers = _check_layers(layers)
     sizes = [check_int("input_size", input_size, min_value=1), *output_sizes(input_size, layers)]

@@ -28,7 +28,6 @@ import numpy as np
 import torch
 
 from vislib._checks import check_choice, check_int, check_number, check_type
-from vislib.runtime import single_thread
 from vislib.ops.roi import (
     RoIAlignGeometry,
     RoIPoolGeometry,
@@ -38,6 +37,7 @@ from vislib.ops.roi import (
     roi_pool,
     roi_pool_geometry,
 )
+from vislib.runtime import single_thread
 
 STRIDES = (8, 16, 32)
 BACKGROUNDS = ("photo", "feature map")

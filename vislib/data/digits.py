@@ -25,7 +25,7 @@ class ImageSplit:
     test_images: Tensor
     test_labels: Tensor
 
-    def to(self, device) -> "ImageSplit":
+    def to(self, device) -> ImageSplit:
         return ImageSplit(
             *(t.to(device) for t in (self.train_images, self.train_labels, self.test_images, self.test_labels))
         )

@@ -33,7 +33,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch import Tensor
 from torch.utils.data import Dataset
 
 from vislib._checks import check_int, check_tensor, check_type

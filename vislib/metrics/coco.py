@@ -54,7 +54,7 @@ import numpy as np
 
 from vislib._checks import check_choice, check_type
 from vislib.metrics.detection import COCO_RECALL_THRESHOLDS
-from vislib.ops.rle import polygons_to_mask, rle_area, rle_counts, rle_decode
+from vislib.ops.rle import polygons_to_mask, rle_counts
 
 # The parameters of COCOeval for bbox/segm, built exactly as pycocotools builds them.
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)

@@ -165,7 +165,7 @@ class SegmentationScores:
     class_accuracy: Tensor
 
     @classmethod
-    def from_confusion(cls, confusion) -> "SegmentationScores":
+    def from_confusion(cls, confusion) -> SegmentationScores:
         checked = _check_confusion(confusion)
         return cls(
             confusion=checked.round().to(torch.int64),

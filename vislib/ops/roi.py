@@ -47,7 +47,6 @@ from torch import Tensor
 
 from vislib._checks import check_int, check_number, check_tensor, check_type
 
-
 # --------------------------------------------------------------------------- checks
 
 

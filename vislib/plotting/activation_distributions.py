@@ -29,7 +29,7 @@ class ActivationDistributionView(View):
         self.histogram_axes = axes[0]
         self.mean_axis, self.std_axis = axes[1]
         self.bars, self.titles, self.markers, self.trajectories = {}, {}, [], {}
-        for ax, (key, label, color) in zip(self.histogram_axes, NETWORKS):
+        for ax, (key, _label, color) in zip(self.histogram_axes, NETWORKS):
             network = getattr(state, key)
             self.bars[key] = ax.stairs(
                 _peak_normalized(network.density), network.bin_edges, fill=True, color=color, alpha=0.75
@@ -53,7 +53,7 @@ class ActivationDistributionView(View):
 
     def update(self, state: ActivationDistributionState) -> None:
         # Static for a block and stage: bins, y-limits, axis labels and the trajectories.
-        for ax, (key, label, color) in zip(self.histogram_axes, NETWORKS):
+        for ax, (key, _label, _color) in zip(self.histogram_axes, NETWORKS):
             network = getattr(state, key)
             ax.set_xlim(network.bin_edges[0], network.bin_edges[-1])
             ax.set_xlabel(f"{state.layer_name}, {STAGE_LABELS[state.stage]}")

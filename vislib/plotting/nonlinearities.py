@@ -74,10 +74,3 @@ class SaturationView(View):
         self.output_bars.set_data(_peak_normalized(response.output_density), response.output_bin_edges)
         self.left_title.set_text(f"{response.saturated_fraction:.0%} of units saturated")
         self.right_title.set_text(f"mean gradient: {response.mean_gradient_ratio:.0%} of its maximum")
-
-
-def plot_activation_response(axes, response: ActivationResponse) -> None:
-    """Draw one response as a static figure."""
-    view = SaturationView()
-    view.setup(axes, response)
-    view.update(response)

@@ -157,7 +157,7 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
     }
     has_proposals = not math.isnan(timing.proposal_seconds)
     labels_seen = set()
-    for row, (method, parts) in enumerate(stages.items()):
+    for row, parts in enumerate(stages.values()):
         left = 0.0
         if has_proposals:
             parts = [("selective search", timing.proposal_seconds, "0.7")] + parts

@@ -7,8 +7,8 @@ forms of colour blindness and on washed-out projectors.
 
 from __future__ import annotations
 
-from cycler import cycler
 import matplotlib as mpl
+from cycler import cycler
 
 #: Okabe & Ito (2008), "Color Universal Design": safe for colour-blind viewers.
 OKABE_ITO = (

@@ -354,7 +354,9 @@ _measurement = {{"peak_rss_mib": _resource.getrusage(_resource.RUSAGE_SELF).ru_m
 if "torch" in _sys.modules and _sys.modules["torch"].cuda.is_available():
     _measurement["peak_gpu_mib"] = _sys.modules["torch"].cuda.max_memory_allocated() / 2**20
 if isinstance(globals().get("RESULTS"), dict):   # the headline numbers the notebook reports, if it names them
-    _measurement["results"] = {{str(k): (v if isinstance(v, (int, float, str)) else str(v)) for k, v in RESULTS.items()}}
+    _measurement["results"] = {{
+        str(k): (v if isinstance(v, (int, float, str)) else str(v)) for k, v in RESULTS.items()
+    }}
 print("{MEASURE_MARK}", _json.dumps(_measurement))
 """
 
@@ -476,7 +478,8 @@ def render_section(
         lines += [
             "### Widget updates (state + draw + image encoding, random control changes)",
             "",
-            "| widget | changes | median (ms) | p95 (ms) | goal median / p95 (ms) | state only, median (ms) | meets goal |",
+            "| widget | changes | median (ms) | p95 (ms) | goal median / p95 (ms) | state only, median (ms) "
+            "| meets goal |",
             "|---|---:|---:|---:|---:|---:|:---:|",
         ]
         for name, result in widgets.items():
@@ -487,7 +490,8 @@ def render_section(
             )
             lines.append(
                 f"| {name} | {result['changes']} | {result['median_ms']:.1f} | {result['p95_ms']:.1f} | "
-                f"{result['goal_median_ms']:.0f} / {result['goal_p95_ms']:.0f} | {result['state_median_ms']:.2f} | {ok} |"
+                f"{result['goal_median_ms']:.0f} / {result['goal_p95_ms']:.0f} | "
+                f"{result['state_median_ms']:.2f} | {ok} |"
             )
         lines.append("")
     if measurements:

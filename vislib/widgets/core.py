@@ -17,16 +17,15 @@ which works the same in JupyterLab, VS Code and headless test runs.
 from __future__ import annotations
 
 import html
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import ipywidgets
-
-from vislib._checks import check_callable, check_choice, check_int, check_type
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
+from vislib._checks import check_callable, check_choice, check_int, check_type
 from vislib.plotting.figures import axes_list, canvas_to_image, new_figure
 from vislib.plotting.view import View
 
