@@ -1,5 +1,6 @@
-"""vislib.atrous, its widget and its exercise checks: dilated convolution equals the zero-inserted kernel, the
-output-size formula equals torch, the explorer's state equals vislib.receptive_field."""
+"""Atrous convolution (vislib.ops.dilation, vislib.states.receptive_field), its widget and its exercise checks:
+dilated convolution equals the zero-inserted kernel, the output-size formula equals torch,
+the explorer's state equals vislib.analysis.receptive_field."""
 
 import random
 
@@ -8,9 +9,32 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vislib import atrous, checks
-from vislib import receptive_field as rf
-from vislib.receptive_field import conv, pool
+from vislib.analysis import receptive_field as rf
+from vislib.analysis.receptive_field import (
+    average_gradient_map,
+    cached_gradient_map,
+    conv,
+    mass_radius,
+    pool,
+    with_dilations,
+)
+from vislib.data.photos import ASTRONAUT_HEAD, load_grey_photo
+from vislib.exercises.dilation import _dilated_cases, check_dilated_output_size, dilated_output_size_oracle
+from vislib.exercises.receptive_field import (
+    RECEPTIVE_FIELD_STACKS,
+    _rf_variant,
+    check_receptive_field_sizes,
+    receptive_field_sizes_oracle,
+)
+from vislib.ops.dilation import (
+    dilate_kernel,
+    dilated_output_size,
+    same_padding,
+    sampling_grid,
+    sampling_offsets,
+    valid_tap_fraction,
+)
+from vislib.states.receptive_field import ReceptiveFieldExplorer
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -25,7 +49,7 @@ def test_dilated_convolution_equals_zero_inserted_kernel(seed):
         2, c_in, max(span_h, rng.randint(5, 20)), max(span_w, rng.randint(5, 20)), generator=g, dtype=torch.float64
     )
     w = torch.randn(c_out, c_in // groups, k_h, k_w, generator=g, dtype=torch.float64)
-    dense = atrous.dilate_kernel(w, dilation)
+    dense = dilate_kernel(w, dilation)
     assert dense.shape == (c_out, c_in // groups, span_h, span_w)
     assert torch.count_nonzero(dense) == torch.count_nonzero(w)
     dilated = F.conv2d(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -34,20 +58,20 @@ def test_dilated_convolution_equals_zero_inserted_kernel(seed):
 
 def test_dilate_kernel_positions_and_bad_input():
     w = torch.arange(1.0, 10.0).reshape(3, 3)
-    out = atrous.dilate_kernel(w, 2)
+    out = dilate_kernel(w, 2)
     assert out.shape == (5, 5) and torch.equal(out[::2, ::2], w) and out[1].abs().sum() == 0
-    assert torch.equal(atrous.dilate_kernel(w, 1), w)
+    assert torch.equal(dilate_kernel(w, 1), w)
     with pytest.raises(ValueError, match="dilation"):
-        atrous.dilate_kernel(w, 0)
+        dilate_kernel(w, 0)
     with pytest.raises(TypeError, match="weight"):
-        atrous.dilate_kernel(w.numpy(), 2)
+        dilate_kernel(w.numpy(), 2)
 
 
 def test_sampling_positions():
-    assert atrous.sampling_offsets(3, 1).tolist() == [-1, 0, 1]
-    assert atrous.sampling_offsets(3, 4).tolist() == [-4, 0, 4]
-    assert atrous.sampling_offsets(5, 2).tolist() == [-4, -2, 0, 2, 4]
-    rows, cols = atrous.sampling_grid((10, 20), 3, 2)
+    assert sampling_offsets(3, 1).tolist() == [-1, 0, 1]
+    assert sampling_offsets(3, 4).tolist() == [-4, 0, 4]
+    assert sampling_offsets(5, 2).tolist() == [-4, -2, 0, 2, 4]
+    rows, cols = sampling_grid((10, 20), 3, 2)
     assert sorted(set(rows.tolist())) == [8, 10, 12] and sorted(set(cols.tolist())) == [18, 20, 22]
     assert len(rows) == 9 and (rows[4], cols[4]) == (10, 20)
     # The positions are where a dilated convolution reads: a one-hot weight at tap (i, j) picks them.
@@ -58,22 +82,22 @@ def test_sampling_positions():
         out = F.conv2d(x, w, padding=2, dilation=2)
         assert out[0, 0, 10, 20].item() == x[0, 0, r, c].item()
     with pytest.raises(ValueError, match="center"):
-        atrous.sampling_grid((1, 2, 3))
+        sampling_grid((1, 2, 3))
 
 
 def test_dilated_output_size_equals_conv2d():
-    for size, k, s, p, d in checks._dilated_cases():
+    for size, k, s, p, d in _dilated_cases():
         expected = torch.nn.Conv2d(1, 1, k, s, p, d)(torch.zeros(1, 1, size, size)).shape[-1] if size < 20 else None
-        got = atrous.dilated_output_size(size, k, s, p, d)
-        assert got == checks.dilated_output_size_oracle(size, k, s, p, d)
+        got = dilated_output_size(size, k, s, p, d)
+        assert got == dilated_output_size_oracle(size, k, s, p, d)
         if expected is not None:
             assert got == expected
         assert got == rf.output_size(size, conv(k, s, p, d))
     with pytest.raises(ValueError, match="spans 13 pixels"):
-        atrous.dilated_output_size(8, 3, dilation=6)
+        dilated_output_size(8, 3, dilation=6)
     with pytest.raises(TypeError, match="stride"):
-        atrous.dilated_output_size(8, 3, stride=1.5)
-    assert atrous.same_padding(3, 6) == 6 and atrous.same_padding(5, 2) == 4
+        dilated_output_size(8, 3, stride=1.5)
+    assert same_padding(3, 6) == 6 and same_padding(5, 2) == 4
 
 
 def test_valid_tap_fraction_equals_brute_force():
@@ -81,26 +105,26 @@ def test_valid_tap_fraction_equals_brute_force():
         for rate in (1, 2, 4, 8, 12):
             ones = torch.ones(1, 1, size, size)
             counts = F.conv2d(ones, torch.ones(1, 1, 3, 3), padding=rate, dilation=rate)
-            assert atrous.valid_tap_fraction(size, 3, rate) == pytest.approx(counts.mean().item() / 9)
-    assert atrous.valid_tap_fraction(8, 3, 8) == pytest.approx(1 / 9)
+            assert valid_tap_fraction(size, 3, rate) == pytest.approx(counts.mean().item() / 9)
+    assert valid_tap_fraction(8, 3, 8) == pytest.approx(1 / 9)
 
 
 def test_with_dilations_keeps_same_padding():
     stack = rf.PRESETS["gridding (2, 2, 2)"]
-    edited = atrous.with_dilations(stack, [1, 0, 5])
+    edited = with_dilations(stack, [1, 0, 5])
     assert [layer.dilation for layer in edited] == [1, 2, 5]
     assert [layer.padding for layer in edited] == [1, 2, 5]
     assert rf.output_sizes(64, edited)[-1] == 64
     assert [info.size for info in rf.receptive_field(edited)] == [3, 7, 17]
-    strided = atrous.with_dilations([conv(3, 2, 0), pool(2), conv(3, 1, 1)], [3, 2, 4])
+    strided = with_dilations([conv(3, 2, 0), pool(2), conv(3, 1, 1)], [3, 2, 4])
     assert strided[0].padding == 0 and strided[0].dilation == 3  # not same-padded: padding kept
     assert strided[1] == pool(2) and strided[2].dilation == 2 and strided[2].padding == 2
     with pytest.raises(ValueError, match=r"dilations\[0\]"):
-        atrous.with_dilations(stack, [-1])
+        with_dilations(stack, [-1])
 
 
 def test_explorer_state_equals_receptive_field_functions():
-    explorer = atrous.ReceptiveFieldExplorer(64)
+    explorer = ReceptiveFieldExplorer(64)
     rng = random.Random(0)
     for _ in range(25):
         preset = rng.choice(list(explorer.presets))
@@ -132,7 +156,7 @@ def test_explorer_state_equals_receptive_field_functions():
 
 
 def test_explorer_teaches_gridding():
-    explorer = atrous.ReceptiveFieldExplorer(64)
+    explorer = ReceptiveFieldExplorer(64)
     gridding = explorer.state("gridding (2, 2, 2)", row=32, col=32)
     hybrid = explorer.state("hybrid (1, 2, 5)", row=32, col=32)
     assert (gridding.size, hybrid.size) == (13, 17)
@@ -143,36 +167,36 @@ def test_explorer_teaches_gridding():
 
 
 def test_explorer_bad_input_and_cache():
-    explorer = atrous.ReceptiveFieldExplorer(64)
+    explorer = ReceptiveFieldExplorer(64)
     with pytest.raises(ValueError, match="preset"):
         explorer.state("no such stack")
     with pytest.raises(ValueError, match="row"):
         explorer.state("hybrid (1, 2, 5)", row=64)
     with pytest.raises(ValueError, match="needs an input of at least"):
-        atrous.ReceptiveFieldExplorer(16)
-    small = atrous.ReceptiveFieldExplorer(16, presets={"three": [conv(3)] * 3})  # unpadded: dilation 8 needs 49 px
+        ReceptiveFieldExplorer(16)
+    small = ReceptiveFieldExplorer(16, presets={"three": [conv(3)] * 3})  # unpadded: dilation 8 needs 49 px
     with pytest.raises(ValueError, match="do not fit"):
         small.state("three", 8, 8, 8, row=3, col=3)
-    atrous.cached_gradient_map.cache_clear()
+    cached_gradient_map.cache_clear()
     explorer.warm_up()
-    hits = atrous.cached_gradient_map.cache_info().hits
+    hits = cached_gradient_map.cache_info().hits
     explorer.state("hybrid (1, 2, 5)", row=32, col=32)
-    assert atrous.cached_gradient_map.cache_info().hits == hits + 1
+    assert cached_gradient_map.cache_info().hits == hits + 1
     assert not explorer.state("hybrid (1, 2, 5)", row=32, col=32).gradient.flags.writeable
 
 
 def test_average_gradient_map_and_mass_radius():
     layers = rf.PRESETS["plain 3x3 x4"]
-    erf = atrous.average_gradient_map(layers, 32, (16, 16), seeds=2, channels=2)
+    erf = average_gradient_map(layers, 32, (16, 16), seeds=2, channels=2)
     support = rf.input_support_2d(layers, 32, (16, 16))
     assert erf.shape == (32, 32) and np.all(erf[~support] == 0) and erf.max() > 0
     weights = np.zeros((9, 9))
     weights[4, 4] = 1
-    assert atrous.mass_radius(weights, (4, 4)) == 0
+    assert mass_radius(weights, (4, 4)) == 0
     weights[4, 8] = 1
-    assert atrous.mass_radius(weights, (4, 4), 0.9) == 4
-    assert atrous.mass_radius(weights, (4, 4), 0.5) == 0
-    assert atrous.astronaut_image(32).shape == (32, 32)
+    assert mass_radius(weights, (4, 4), 0.9) == 4
+    assert mass_radius(weights, (4, 4), 0.5) == 0
+    assert load_grey_photo("astronaut", 32, crop=ASTRONAUT_HEAD).shape == (32, 32)
 
 
 def _pixels(jpeg: bytes) -> np.ndarray:
@@ -203,7 +227,7 @@ def test_widget_fast_path_matches_a_full_redraw():
 
 
 def test_exercise_checks_accept_references_and_name_mistakes():
-    assert checks.check_dilated_output_size(atrous.dilated_output_size) > 300
+    assert check_dilated_output_size(dilated_output_size) > 300
 
     def no_dilation(n, k, s=1, p=0, d=1):
         return (n + 2 * p - k) // s + 1
@@ -224,9 +248,9 @@ def test_exercise_checks_accept_references_and_name_mistakes():
         (true_division, "integer division"),
     ):
         with pytest.raises(AssertionError, match=message):
-            checks.check_dilated_output_size(wrong)
+            check_dilated_output_size(wrong)
 
-    assert checks.check_receptive_field_sizes(checks.receptive_field_sizes_oracle) == len(checks.RECEPTIVE_FIELD_STACKS)
+    assert check_receptive_field_sizes(receptive_field_sizes_oracle) == len(RECEPTIVE_FIELD_STACKS)
     hand_derived = {
         ((3, 1, 2),) * 3: [5, 9, 13],
         ((3, 1, 1), (3, 1, 2), (3, 1, 5)): [3, 7, 17],
@@ -234,7 +258,7 @@ def test_exercise_checks_accept_references_and_name_mistakes():
         ((3, 2, 1), (3, 1, 1), (3, 2, 1), (3, 1, 1)): [3, 7, 11, 19],
     }
     for layers, sizes in hand_derived.items():
-        assert checks.receptive_field_sizes_oracle(list(layers)) == sizes
+        assert receptive_field_sizes_oracle(list(layers)) == sizes
     for options, message in (
         ({"use_dilation": False}, "forget the dilation"),
         ({"use_jump": False}, "jump"),
@@ -242,6 +266,6 @@ def test_exercise_checks_accept_references_and_name_mistakes():
         ({"start": 0}, "r = 1"),
     ):
         with pytest.raises(AssertionError, match=message):
-            checks.check_receptive_field_sizes(lambda layers, o=options: checks._rf_variant(layers, **o))
+            check_receptive_field_sizes(lambda layers, o=options: _rf_variant(layers, **o))
     with pytest.raises(AssertionError, match="one per layer"):
-        checks.check_receptive_field_sizes(lambda layers: [])
+        check_receptive_field_sizes(lambda layers: [])

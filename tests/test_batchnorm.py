@@ -1,12 +1,12 @@
-"""vislib.batchnorm equals torch.nn.BatchNorm2d / F.batch_norm."""
+"""vislib.ops.batchnorm equals torch.nn.BatchNorm2d / F.batch_norm."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vislib import batchnorm
 from vislib.models.small_cnn import SmallCNN
+from vislib.ops import batchnorm
 
 SHAPES = [(64, 16, 32, 32), (2, 3, 4, 5), (1, 4, 3, 3), (7, 1, 1, 2), (5, 6, 1, 1)]
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 from PIL import Image
 
-from vislib.activation_distributions import activation_distribution_state
 from vislib.data.digits import load_digits
 from vislib.models.small_cnn import SmallCNN
+from vislib.states.activations import activation_distribution_state
 from vislib.training.classification import accuracy, accuracy_with_batch_statistics, train_classifier
 from vislib.training.recording import ActivationRecorder
 from vislib.training.sweeps import train_variants
-from vislib.widgets.activation_distributions import activation_distribution_widget
+from vislib.widgets.activations import activation_distribution_widget
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vislib.checks import check_conv_output_size, conv_output_size_oracle
+from vislib.exercises.convolution import check_conv_output_size, conv_output_size_oracle
 
 
 def right(size, kernel, stride=1, padding=0):
@@ -42,8 +42,8 @@ def test_not_a_function():
 # -- batch norm -------------------------------------------------------------------
 import torch  # noqa: E402
 
-from vislib import batchnorm  # noqa: E402
-from vislib.checks import check_batch_norm, check_fold_batchnorm  # noqa: E402
+from vislib.exercises.batchnorm import check_batch_norm, check_fold_batchnorm  # noqa: E402
+from vislib.ops import batchnorm  # noqa: E402
 
 
 def _bn_over(dims, unbiased=False, update_var_unbiased=True, eval_uses_batch=False, affine=True):

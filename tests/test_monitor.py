@@ -8,7 +8,8 @@ from vislib.metrics import coco_evaluate
 from vislib.models.yolo import TinyYolo
 from vislib.plotting import live as live_module
 from vislib.plotting.monitor import TrainingMonitor
-from vislib.training.detection import predict, to_coco_results, train_detector
+from vislib.training.epochs import to_coco_results
+from vislib.training.yolo import predict, train_detector
 
 
 class _Handle:

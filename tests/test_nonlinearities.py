@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from vislib.nonlinearities import NONLINEARITIES, activate, activation_response, derivative
+from vislib.analysis.nonlinearities import NONLINEARITIES, activate, activation_response, derivative
 
 TORCH_MODULES = {"sigmoid": torch.nn.Sigmoid(), "tanh": torch.nn.Tanh(), "relu": torch.nn.ReLU()}
 

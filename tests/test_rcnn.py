@@ -1,4 +1,5 @@
-"""R-CNN and Fast R-CNN (vislib.rcnn): selective search, warping, per-region vs shared-map features, recall.
+"""R-CNN and Fast R-CNN (vislib.data.photos, ops.selective_search, ops.region_cnn, models.region_cnn,
+analysis.region_cnn, metrics.proposals): selective search, warping, per-region vs shared-map features, recall.
 
 Oracles: OpenCV's selective search called directly, ``torchvision.transforms.functional.resize``,
 ``torchvision.ops.roi_pool`` / ``roi_align`` and ``torchvision.ops.box_iou``.
@@ -15,27 +16,34 @@ import torch
 import torchvision.ops as tv
 from torchvision.transforms import functional as TF
 
-from vislib import ops, rcnn
+from vislib import ops
+from vislib.analysis.region_cnn import time_rcnn_and_fast_rcnn
+from vislib.data.photos import load_photo
+from vislib.metrics.proposals import proposal_recall, recall_at_counts
+from vislib.models.region_cnn import RegionCNN, fast_rcnn_features, fast_rcnn_forward, rcnn_features, rcnn_forward
+from vislib.ops.region_cnn import crop_box, warp_regions
+from vislib.ops.selective_search import selective_search
 from vislib.plotting import new_figure
-from vislib.plotting import rcnn as rcnn_plots
+from vislib.plotting.faster_rcnn import plot_anchors, plot_proposals_and_detections
+from vislib.plotting.region_cnn import plot_proposals, plot_rcnn_timing, plot_recall_at_counts, plot_warped_regions
 
 PHOTO_SIZE = 96
 
 
 @pytest.fixture(scope="module")
 def photo():
-    return rcnn.load_photo("astronaut", size=PHOTO_SIZE)
+    return load_photo("astronaut", size=PHOTO_SIZE)
 
 
 @pytest.fixture(scope="module")
 def proposals(photo):
-    return rcnn.selective_search(photo, mode="single", max_proposals=40)
+    return selective_search(photo, mode="single", max_proposals=40)
 
 
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(0)
-    return rcnn.RegionCNN(num_classes=5, width=8, hidden=32).eval()
+    return RegionCNN(num_classes=5, width=8, hidden=32).eval()
 
 
 def random_boxes(count, height, width, seed=0):
@@ -49,8 +57,19 @@ def random_boxes(count, height, width, seed=0):
 # --------------------------------------------------------------------------- layering
 
 
-def test_module_is_computations_only(repository):
-    tree = ast.parse((repository / "vislib/rcnn.py").read_text())
+@pytest.mark.parametrize(
+    "module",
+    [
+        "vislib/data/photos.py",
+        "vislib/ops/selective_search.py",
+        "vislib/ops/region_cnn.py",
+        "vislib/models/region_cnn.py",
+        "vislib/analysis/region_cnn.py",
+        "vislib/metrics/proposals.py",
+    ],
+)
+def test_modules_are_computations_only(repository, module):
+    tree = ast.parse((repository / module).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
     imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
     assert not [
@@ -62,10 +81,10 @@ def test_module_is_computations_only(repository):
 
 
 def test_load_photo_is_rgb_in_unit_range():
-    photo = rcnn.load_photo("astronaut", size=64)
+    photo = load_photo("astronaut", size=64)
     assert photo.shape == (3, 64, 64) and photo.dtype == torch.float32
     assert 0 <= float(photo.min()) and float(photo.max()) <= 1
-    full = rcnn.load_photo("chelsea")
+    full = load_photo("chelsea")
     assert full.shape[0] == 3 and full.shape[1:] == (300, 451)  # scikit-image's cat, unresized
 
 
@@ -79,13 +98,13 @@ def test_selective_search_boxes_are_valid_xyxy_inside_the_image(photo, proposals
 
 
 def test_selective_search_is_deterministic_and_seeded(photo):
-    first = rcnn.selective_search(photo, mode="single", max_proposals=None, seed=3)
-    again = rcnn.selective_search(photo, mode="single", max_proposals=None, seed=3)
-    other = rcnn.selective_search(photo, mode="single", max_proposals=None, seed=4)
+    first = selective_search(photo, mode="single", max_proposals=None, seed=3)
+    again = selective_search(photo, mode="single", max_proposals=None, seed=3)
+    other = selective_search(photo, mode="single", max_proposals=None, seed=4)
     assert torch.equal(first, again)
     # The seed only changes the ranking: the same regions come back.
     assert sorted(map(tuple, first.tolist())) == sorted(map(tuple, other.tolist()))
-    assert torch.equal(rcnn.selective_search(photo, mode="single", max_proposals=10, seed=3), first[:10])
+    assert torch.equal(selective_search(photo, mode="single", max_proposals=10, seed=3), first[:10])
 
 
 def test_selective_search_returns_what_opencv_finds(photo):
@@ -95,14 +114,14 @@ def test_selective_search_returns_what_opencv_finds(photo):
     search.switchToSingleStrategy()
     rects = np.asarray(search.process(), dtype=np.float32)
     expected = sorted(tuple(v) for v in np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], 1).tolist())
-    found = rcnn.selective_search(photo, mode="single", max_proposals=None)
+    found = selective_search(photo, mode="single", max_proposals=None)
     assert sorted(map(tuple, found.tolist())) == expected
     # a uint8 [H, W, 3] array is accepted as well
-    assert torch.equal(rcnn.selective_search(picture, mode="single", max_proposals=None), found)
+    assert torch.equal(selective_search(picture, mode="single", max_proposals=None), found)
 
 
 def test_min_size_drops_small_proposals(photo):
-    boxes = rcnn.selective_search(photo, mode="single", max_proposals=None, min_size=20)
+    boxes = selective_search(photo, mode="single", max_proposals=None, min_size=20)
     assert len(boxes) and bool(((boxes[:, 2:] - boxes[:, :2]) >= 20).all())
 
 
@@ -111,32 +130,32 @@ def test_min_size_drops_small_proposals(photo):
 
 def test_warp_regions_equals_torchvision_resize_of_each_crop(photo):
     boxes = torch.tensor([[0.0, 0.0, 96.0, 96.0], [10.2, 5.7, 30.1, 80.0], [50.0, 60.0, 53.0, 62.0]])
-    warped = rcnn.warp_regions(photo, boxes, 24)
+    warped = warp_regions(photo, boxes, 24)
     assert warped.shape == (3, 3, 24, 24)
     for box, region in zip(boxes.tolist(), warped):
         x1, y1, x2, y2 = box
         crop = photo[:, math.floor(y1) : math.ceil(y2), math.floor(x1) : math.ceil(x2)]
         torch.testing.assert_close(region, TF.resize(crop, [24, 24]), rtol=0, atol=1e-6)
-    assert rcnn.warp_regions(photo, boxes[:0], 24).shape == (0, 3, 24, 24)
+    assert warp_regions(photo, boxes[:0], 24).shape == (0, 3, 24, 24)
 
 
 def test_rcnn_features_equal_the_network_on_torchvision_resized_crops(photo, proposals, model):
     boxes = proposals[:12]
-    crops = [rcnn.crop_box(photo, box) for box in boxes.tolist()]
+    crops = [crop_box(photo, box) for box in boxes.tolist()]
     resized = torch.stack([TF.resize(crop, [model.region_size] * 2) for crop in crops])
     with torch.no_grad():
         expected = model.trunk(resized)
         scores = model(resized)
-    features = rcnn.rcnn_features(model, photo, boxes, batch_size=5)  # several batches
+    features = rcnn_features(model, photo, boxes, batch_size=5)  # several batches
     assert features.shape == (12, model.channels, model.pooled_size, model.pooled_size)
     torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(rcnn.rcnn_forward(model, photo, boxes), scores, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(rcnn_forward(model, photo, boxes), scores, rtol=1e-5, atol=1e-5)
 
 
 def test_crop_box_takes_every_pixel_the_box_touches(photo):
-    crop = rcnn.crop_box(photo, [1.5, 2.0, 4.2, 7.0])
+    crop = crop_box(photo, [1.5, 2.0, 4.2, 7.0])
     torch.testing.assert_close(crop, photo[:, 2:7, 1:5])
-    assert rcnn.crop_box(photo, [-3.0, -3.0, 200.0, 5.0]).shape == (3, 5, PHOTO_SIZE)  # clipped
+    assert crop_box(photo, [-3.0, -3.0, 200.0, 5.0]).shape == (3, 5, PHOTO_SIZE)  # clipped
 
 
 @pytest.mark.parametrize("which", ["roi_pool", "roi_align"])
@@ -149,27 +168,27 @@ def test_fast_rcnn_features_equal_torchvision_roi_ops_on_the_backbone_map(photo,
     else:
         expected = tv.roi_align(feature_map, [proposals], model.pooled_size, 1 / 8, sampling_ratio=2, aligned=True)
         pool = functools.partial(tv.roi_align, sampling_ratio=2, aligned=True)
-    features = rcnn.fast_rcnn_features(model, photo, proposals, pool=pool)
+    features = fast_rcnn_features(model, photo, proposals, pool=pool)
     assert features.shape == (len(proposals), model.channels, model.pooled_size, model.pooled_size)
     torch.testing.assert_close(features, expected, rtol=0, atol=0)
     with torch.no_grad():
-        torch.testing.assert_close(rcnn.fast_rcnn_forward(model, photo, proposals, pool=pool), model.head(expected))
+        torch.testing.assert_close(fast_rcnn_forward(model, photo, proposals, pool=pool), model.head(expected))
 
 
 def test_fast_rcnn_with_vislib_roi_pool_gives_the_same_features(photo, proposals, model):
-    ours = rcnn.fast_rcnn_features(model, photo, proposals[:8], pool=ops.roi_pool)
-    torch.testing.assert_close(ours, rcnn.fast_rcnn_features(model, photo, proposals[:8]), rtol=1e-6, atol=1e-6)
+    ours = fast_rcnn_features(model, photo, proposals[:8], pool=ops.roi_pool)
+    torch.testing.assert_close(ours, fast_rcnn_features(model, photo, proposals[:8]), rtol=1e-6, atol=1e-6)
 
 
 def test_region_cnn_shapes():
-    net = rcnn.RegionCNN(num_classes=3, width=4, pooled_size=5, hidden=8)
+    net = RegionCNN(num_classes=3, width=4, pooled_size=5, hidden=8)
     assert net.region_size == 40 and net.channels == 16
     assert net(torch.rand(2, 3, 40, 40)).shape == (2, 3)
     assert net.trunk(torch.rand(1, 3, 80, 48)).shape == (1, 16, 10, 6)  # stride 8
 
 
 def test_timing_measures_both_ways_and_fast_rcnn_is_faster(photo, proposals, model):
-    timing = rcnn.time_rcnn_and_fast_rcnn(model, photo, proposals, repeats=1, proposal_seconds=0.25)
+    timing = time_rcnn_and_fast_rcnn(model, photo, proposals, repeats=1, proposal_seconds=0.25)
     assert timing.num_regions == len(proposals) and timing.image_size == (PHOTO_SIZE, PHOTO_SIZE)
     assert timing.region_size == model.region_size and timing.proposal_seconds == 0.25
     for name in ("warp_seconds", "rcnn_cnn_seconds", "trunk_seconds", "pool_seconds", "head_seconds"):
@@ -180,7 +199,7 @@ def test_timing_measures_both_ways_and_fast_rcnn_is_faster(photo, proposals, mod
     assert timing.speedup == pytest.approx(timing.rcnn_seconds / timing.fast_seconds)
     # 40 regions of 56 x 56 px are ~13x the pixels of one 96 x 96 image: the per-region CNN loses clearly
     assert timing.speedup > 1
-    assert math.isnan(rcnn.time_rcnn_and_fast_rcnn(model, photo, proposals[:4], repeats=1).proposal_seconds)
+    assert math.isnan(time_rcnn_and_fast_rcnn(model, photo, proposals[:4], repeats=1).proposal_seconds)
 
 
 # --------------------------------------------------------------------------- recall
@@ -193,10 +212,10 @@ def test_proposal_recall_equals_a_direct_computation_with_torchvision():
         found = torch.cat([random_boxes(30, 100, 120, seed=seed + 100), truth[:3] + torch.rand(3, 4, generator=g)])
         for threshold in (0.3, 0.5, 0.7):
             expected = (tv.box_iou(truth, found).max(dim=1).values >= threshold).float().mean().item()
-            assert rcnn.proposal_recall(found, truth, threshold) == pytest.approx(expected)
-    assert rcnn.proposal_recall(truth, truth) == 1.0
-    assert rcnn.proposal_recall(torch.zeros(0, 4), truth) == 0.0
-    assert math.isnan(rcnn.proposal_recall(truth, torch.zeros(0, 4)))
+            assert proposal_recall(found, truth, threshold) == pytest.approx(expected)
+    assert proposal_recall(truth, truth) == 1.0
+    assert proposal_recall(torch.zeros(0, 4), truth) == 0.0
+    assert math.isnan(proposal_recall(truth, torch.zeros(0, 4)))
 
 
 def test_recall_at_counts_keeps_the_first_k_proposals_of_each_image():
@@ -204,7 +223,7 @@ def test_recall_at_counts_keeps_the_first_k_proposals_of_each_image():
     found = [torch.cat([p[:10], t + 0.5, p[10:]]) for p, t in images]  # the objects appear at rank 10
     truth = [t for _, t in images]
     counts = [1, 5, 10, 11, 20, 100]
-    recall = rcnn.recall_at_counts(found, truth, counts)
+    recall = recall_at_counts(found, truth, counts)
     total = sum(len(t) for t in truth)
     for value, k in zip(recall, counts):
         covered = sum(
@@ -212,7 +231,7 @@ def test_recall_at_counts_keeps_the_first_k_proposals_of_each_image():
         )
         assert value == pytest.approx(covered / total)
     assert recall[-1] == 1.0 and np.all(np.diff(recall) >= 0)
-    assert np.isnan(rcnn.recall_at_counts([torch.zeros(0, 4)], [torch.zeros(0, 4)], [5])).all()
+    assert np.isnan(recall_at_counts([torch.zeros(0, 4)], [torch.zeros(0, 4)], [5])).all()
 
 
 # --------------------------------------------------------------------------- bad input
@@ -220,43 +239,43 @@ def test_recall_at_counts_keeps_the_first_k_proposals_of_each_image():
 
 def test_bad_input_is_refused_with_clear_errors(photo, proposals, model):
     with pytest.raises(ValueError, match="name"):
-        rcnn.load_photo("camera")
+        load_photo("camera")
     with pytest.raises(ValueError, match=r"image must be an RGB image"):
-        rcnn.selective_search(torch.rand(1, 32, 32))
+        selective_search(torch.rand(1, 32, 32))
     with pytest.raises(ValueError, match="uint8"):
-        rcnn.selective_search(np.zeros((32, 32, 3), dtype=np.float32))
+        selective_search(np.zeros((32, 32, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="mode"):
-        rcnn.selective_search(photo, mode="slow")
+        selective_search(photo, mode="slow")
     with pytest.raises(ValueError, match="max_proposals"):
-        rcnn.selective_search(photo, max_proposals=0)
+        selective_search(photo, max_proposals=0)
     with pytest.raises(TypeError, match="boxes must be a torch.Tensor"):
-        rcnn.warp_regions(photo, [[0, 0, 5, 5]])
+        warp_regions(photo, [[0, 0, 5, 5]])
     with pytest.raises(ValueError, match=r"boxes must have shape \[K, 4\]"):
-        rcnn.warp_regions(photo, torch.zeros(3, 5))
+        warp_regions(photo, torch.zeros(3, 5))
     with pytest.raises(ValueError, match="x2 > x1"):
-        rcnn.warp_regions(photo, torch.tensor([[5.0, 5.0, 5.0, 9.0]]))
+        warp_regions(photo, torch.tensor([[5.0, 5.0, 5.0, 9.0]]))
     with pytest.raises(ValueError, match="outside"):
-        rcnn.warp_regions(photo, torch.tensor([[100.0, 5.0, 120.0, 9.0]]))
+        warp_regions(photo, torch.tensor([[100.0, 5.0, 120.0, 9.0]]))
     with pytest.raises(ValueError, match="size"):
-        rcnn.warp_regions(photo, proposals, size=0)
-    with pytest.raises(TypeError, match="model must be a vislib.rcnn.RegionCNN"):
-        rcnn.rcnn_features(torch.nn.Conv2d(3, 3, 1), photo, proposals)
+        warp_regions(photo, proposals, size=0)
+    with pytest.raises(TypeError, match="model must be a vislib.models.region_cnn.RegionCNN"):
+        rcnn_features(torch.nn.Conv2d(3, 3, 1), photo, proposals)
     with pytest.raises(TypeError, match="pool must be callable"):
-        rcnn.fast_rcnn_features(model, photo, proposals, pool="roi_pool")
+        fast_rcnn_features(model, photo, proposals, pool="roi_pool")
     with pytest.raises(ValueError, match=r"regions must have shape"):
         model(torch.rand(2, 3, 32, 32))
     with pytest.raises(ValueError, match="repeats"):
-        rcnn.time_rcnn_and_fast_rcnn(model, photo, proposals, repeats=0)
+        time_rcnn_and_fast_rcnn(model, photo, proposals, repeats=0)
     with pytest.raises(ValueError, match="proposal_seconds"):
-        rcnn.time_rcnn_and_fast_rcnn(model, photo, proposals, proposal_seconds=-1.0)
+        time_rcnn_and_fast_rcnn(model, photo, proposals, proposal_seconds=-1.0)
     with pytest.raises(ValueError, match="iou_threshold"):
-        rcnn.proposal_recall(proposals, proposals, iou_threshold=1.5)
+        proposal_recall(proposals, proposals, iou_threshold=1.5)
     with pytest.raises(ValueError, match="proposals has 2 images but ground_truth has 1"):
-        rcnn.recall_at_counts([proposals, proposals], [proposals], [1])
+        recall_at_counts([proposals, proposals], [proposals], [1])
     with pytest.raises(ValueError, match="counts"):
-        rcnn.recall_at_counts([proposals], [proposals], [-1])
+        recall_at_counts([proposals], [proposals], [-1])
     with pytest.raises(ValueError, match="num_classes"):
-        rcnn.RegionCNN(num_classes=0)
+        RegionCNN(num_classes=0)
 
 
 # --------------------------------------------------------------------------- pictures
@@ -266,20 +285,20 @@ def test_pictures_draw_onto_given_axes(photo, proposals, model):
     from vislib.models.faster_rcnn import anchor_grid
 
     figure, axes = new_figure(2, 3, figsize=(12, 7))
-    rcnn_plots.plot_proposals(axes[0, 0], photo, proposals, count=20, numbered=4, title="proposals")
+    plot_proposals(axes[0, 0], photo, proposals, count=20, numbered=4, title="proposals")
     assert len(axes[0, 0].collections) == 1 and len(axes[0, 0].collections[0].get_paths()) == 20
-    warped = rcnn.warp_regions(photo, proposals[:10], 24)
-    rcnn_plots.plot_warped_regions(axes[0, 1], warped, ncols=4, boxes=proposals[:10])
+    warped = warp_regions(photo, proposals[:10], 24)
+    plot_warped_regions(axes[0, 1], warped, ncols=4, boxes=proposals[:10])
     assert axes[0, 1].images[0].get_array().shape == (3 * 26 + 2, 4 * 26 + 2, 3)
-    timing = rcnn.time_rcnn_and_fast_rcnn(model, photo, proposals[:8], repeats=1, proposal_seconds=0.1)
-    rcnn_plots.plot_rcnn_timing(axes[0, 2], timing)
+    timing = time_rcnn_and_fast_rcnn(model, photo, proposals[:8], repeats=1, proposal_seconds=0.1)
+    plot_rcnn_timing(axes[0, 2], timing)
     assert len(axes[0, 2].patches) == 7  # 3 + 4 stages, selective search in both bars
     anchors, centres = anchor_grid(64, 8, (8, 16), (0.5, 1.0, 2.0))
-    rcnn_plots.plot_anchors(axes[1, 0], photo, anchors, centres, (8, 16), (0.5, 1.0, 2.0), locations=[0, 27])
+    plot_anchors(axes[1, 0], photo, anchors, centres, (8, 16), (0.5, 1.0, 2.0), locations=[0, 27])
     assert len(axes[1, 0].patches) == 2 * 6 + 1
     proposals_dict = {"boxes": proposals[:5], "scores": torch.linspace(1, 0.2, 5)}
     detections = {"boxes": proposals[:3], "scores": torch.tensor([0.9, 0.6, 0.1]), "labels": torch.tensor([1, 2, 3])}
-    rcnn_plots.plot_proposals_and_detections(
+    plot_proposals_and_detections(
         axes[1, 1:],
         photo,
         proposals_dict,
@@ -292,11 +311,11 @@ def test_pictures_draw_onto_given_axes(photo, proposals, model):
         assert ax.get_title() or ax.get_xlabel()
     figure.canvas.draw()
     figure2, ax = new_figure()
-    rcnn_plots.plot_recall_at_counts(ax, [1, 10, 100], {"selective search": [0.1, 0.5, 0.9]})
+    plot_recall_at_counts(ax, [1, 10, 100], {"selective search": [0.1, 0.5, 0.9]})
     assert ax.get_xscale() == "log" and ax.get_ylabel().startswith("recall")
     with pytest.raises(ValueError, match="one value per count"):
-        rcnn_plots.plot_recall_at_counts(ax, [1, 10], {"rpn": [0.5]})
+        plot_recall_at_counts(ax, [1, 10], {"rpn": [0.5]})
     with pytest.raises(ValueError, match="warped must be"):
-        rcnn_plots.plot_warped_regions(ax, torch.rand(3, 24, 24))
+        plot_warped_regions(ax, torch.rand(3, 24, 24))
     with pytest.raises(ValueError, match="anchors has"):
-        rcnn_plots.plot_anchors(ax, photo, anchors[:-1], centres, (8, 16), (0.5, 1.0, 2.0), locations=[0])
+        plot_anchors(ax, photo, anchors[:-1], centres, (8, 16), (0.5, 1.0, 2.0), locations=[0])

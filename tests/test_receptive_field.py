@@ -1,4 +1,5 @@
-"""vislib.receptive_field: the arithmetic equals published values and torch, the pixel sets equal the gradients."""
+"""vislib.analysis.receptive_field: the arithmetic equals published values and torch, the pixel sets equal the
+gradients."""
 
 import dataclasses
 import random
@@ -9,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from vislib import receptive_field as rf
-from vislib.receptive_field import Layer, conv, pool
+from vislib.analysis import receptive_field as rf
+from vislib.analysis.receptive_field import Layer, conv, pool
 
 
 def _random_stack(rng: random.Random, max_layers: int = 5, pools: bool = True) -> list[Layer]:

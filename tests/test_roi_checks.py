@@ -7,7 +7,7 @@ import torch
 import torchvision
 
 from vislib import ops
-from vislib.checks import (
+from vislib.exercises.roi import (
     _bilinear_cases,
     _roi_align_at_point,
     _roi_align_bin_cases,

@@ -11,8 +11,9 @@ import torchvision.ops as tv
 from PIL import Image
 
 from vislib import ops
+from vislib.data.photos import load_grey_photo
 from vislib.plotting.figures import new_figure
-from vislib.roi_sampling import RoIAlignExplorer, block_feature_map, roi_photo
+from vislib.states.roi import RoIAlignExplorer, block_feature_map
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +198,7 @@ def test_bad_construction_is_named():
     with pytest.raises(ValueError, match="strides must hold at least one stride"):
         RoIAlignExplorer(strides=())
     with pytest.raises(ValueError, match="must be a multiple of stride 48"):
-        block_feature_map(roi_photo(64), 48)
+        block_feature_map(load_grey_photo("astronaut", 64), 48)
     with pytest.raises(ValueError, match="2-D"):
         block_feature_map(np.zeros((8, 8, 3)), 4)
 
@@ -242,7 +243,8 @@ def test_static_drawing_functions_draw_onto_given_axes(explorer):
 def test_cached_text_draws_what_plain_text_draws():
     from matplotlib.text import Text
 
-    from vislib.plotting.roi import _LABEL_BOX, _cached_text
+    from vislib.plotting.roi import _LABEL_BOX
+    from vislib.plotting.text import cached_text
 
     images = []
     for cached in (False, True):
@@ -250,8 +252,8 @@ def test_cached_text_draws_what_plain_text_draws():
         ax.imshow(np.linspace(0, 1, 64).reshape(8, 8), cmap="gray")
         if cached:
             texts = [
-                _cached_text(ax, 0.3, 0.6, ha="center", va="center", bbox=_LABEL_BOX),
-                _cached_text(ax, 0.1, 0.2, ha="left", va="bottom", color="C3"),
+                cached_text(ax, 0.3, 0.6, ha="center", va="center", bbox=_LABEL_BOX),
+                cached_text(ax, 0.1, 0.2, ha="left", va="bottom", color="C3"),
             ]
         else:
             texts = [

@@ -9,17 +9,12 @@ import torch
 import torchvision
 from PIL import Image
 
-from vislib.checks import check_average_precision, check_box_iou
 from vislib.data.shapes import ShapesDataset, to_coco
+from vislib.exercises.boxes import check_box_iou
+from vislib.exercises.detection import check_average_precision
 from vislib.metrics import coco_evaluate
-from vislib.scoring import (
-    SimulatedDetector,
-    iou_state,
-    pool_matches,
-    pool_matches_fast,
-    simulate_detections,
-)
-from vislib.training.detection import to_coco_results
+from vislib.states.scoring import SimulatedDetector, iou_state, pool_matches, pool_matches_fast, simulate_detections
+from vislib.training.epochs import to_coco_results
 from vislib.training.monitor import evaluate_epoch
 from vislib.widgets.scoring import iou_widget, precision_recall_widget
 
@@ -155,7 +150,7 @@ def test_exercise_checks_accept_the_references_and_name_mistakes():
         check_box_iou(no_clamp)
 
     def voc_plus_one(a, b):
-        from vislib.checks import _iou_plus_one
+        from vislib.exercises.boxes import _iou_plus_one
 
         return _iou_plus_one(a, b).float()
 

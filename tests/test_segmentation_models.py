@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vislib.analysis.receptive_field import Layer, receptive_field
 from vislib.models.segmentation import (
     MODELS,
     Encoder,
@@ -23,7 +24,6 @@ from vislib.models.segmentation import (
     stage_pictures,
     strongest_channel,
 )
-from vislib.receptive_field import Layer, receptive_field
 
 CHANNELS = (4, 8, 12)
 
@@ -59,7 +59,7 @@ def test_encoder_outputs_and_receptive_field():
     out = encoder(torch.rand(1, 3, 64, 64))
     assert [tuple(s.shape[1:]) for s in out.skips] == [(4, 64, 64), (8, 32, 32), (12, 16, 16)]
     assert [tuple(i.shape[1:]) for i in out.indices] == [(4, 32, 32), (8, 16, 16), (12, 8, 8)]
-    # The documented 52 x 52 receptive field, by vislib.receptive_field (tested against gradients there).
+    # The documented 52 x 52 receptive field, by vislib.analysis.receptive_field (tested against gradients there).
     conv, pool = Layer("conv", 3, 1, 1), Layer("pool", 2, 2, 0)
     stack = [conv, conv, pool] * 3 + [conv]
     assert receptive_field(stack)[-1].size == 52
@@ -182,7 +182,7 @@ def test_bad_input_gets_clear_errors():
 
 # -- Exercise 1's checker ----------------------------------------------------------------------
 def test_transposed_conv_checker_accepts_the_formula_and_explains_mistakes():
-    from vislib.checks import check_transposed_conv_output_size, transposed_conv_output_size_oracle
+    from vislib.exercises.convolution import check_transposed_conv_output_size, transposed_conv_output_size_oracle
 
     assert transposed_conv_output_size_oracle(8, 2, 2) == 16
     assert check_transposed_conv_output_size(lambda n, k, s=1, p=0, op=0: (n - 1) * s - 2 * p + k + op) > 500

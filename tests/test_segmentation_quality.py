@@ -11,14 +11,8 @@ from skimage.segmentation import find_boundaries
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from vislib.data.shapes import ShapesDataset
+from vislib.metrics.boundary import boundary_band, boundary_f_score, boundary_map, dilate, trimap_scores
 from vislib.metrics.segmentation import mean_iou
-from vislib.segmentation_quality import (
-    boundary_band,
-    boundary_f_score,
-    boundary_map,
-    dilate,
-    trimap_scores,
-)
 
 
 def _label_maps(count=4, size=40, seed=0):
@@ -160,7 +154,7 @@ def _good_miou(confusion):
 
 
 def test_miou_checker_accepts_a_right_answer_in_any_number_type():
-    from vislib.checks import check_miou_from_confusion
+    from vislib.exercises.segmentation import check_miou_from_confusion
 
     assert check_miou_from_confusion(_good_miou) == 5
     assert check_miou_from_confusion(lambda c: torch.tensor(_good_miou(c))) == 5
@@ -183,14 +177,14 @@ def test_miou_checker_accepts_a_right_answer_in_any_number_type():
     ],
 )
 def test_miou_checker_names_the_mistake(wrong, hint):
-    from vislib.checks import check_miou_from_confusion
+    from vislib.exercises.segmentation import check_miou_from_confusion
 
     with pytest.raises(AssertionError, match=re.escape(hint)):
         check_miou_from_confusion(wrong)
 
 
 def test_miou_checker_refuses_in_place_changes_and_non_numbers():
-    from vislib.checks import check_miou_from_confusion
+    from vislib.exercises.segmentation import check_miou_from_confusion
 
     def in_place(c):
         c.fill_diagonal_(0)

@@ -18,13 +18,8 @@ from vislib.models.yolo import (
     object_cells,
 )
 from vislib.ops.boxes import box_iou
-from vislib.training.detection import (
-    DetectorTrainingRun,
-    predict,
-    symmetry,
-    to_coco_results,
-    train_detector,
-)
+from vislib.training.epochs import symmetry, to_coco_results
+from vislib.training.yolo import DetectorTrainingRun, predict, train_detector
 
 S, B, C = 4, 2, 4
 D = B * 5 + C
@@ -34,7 +29,7 @@ EPOCHS = 6  # of the short training run
 # --------------------------------------------------------------------------- layering
 
 
-@pytest.mark.parametrize("module", ["vislib/models/yolo.py", "vislib/training/detection.py"])
+@pytest.mark.parametrize("module", ["vislib/models/yolo.py", "vislib/training/yolo.py", "vislib/training/epochs.py"])
 def test_modules_are_computations_only(repository, module):
     tree = ast.parse((repository / module).read_text())
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
@@ -508,7 +503,8 @@ def test_short_training_run_learns_to_detect():
 
 
 def test_training_step_helpers_stop_on_a_non_finite_loss_and_average_each_epoch():
-    from vislib.training.detection import LOSS_PARTS, _end_epoch, _take_step
+    from vislib.training.epochs import _end_epoch, _take_step
+    from vislib.training.yolo import LOSS_PARTS
 
     run, weight = DetectorTrainingRun(), torch.nn.Parameter(torch.ones(2))
     optimizer = torch.optim.SGD([weight], lr=1.0)  # one step takes the weight to 0

@@ -9,9 +9,9 @@ from PIL import Image
 
 from vislib.data.shapes import ShapesDataset
 from vislib.models.yolo import TinyYolo, decode_predictions
-from vislib.scoring import pool_matches
+from vislib.states.scoring import pool_matches
+from vislib.states.yolo import GridPredictions
 from vislib.widgets.yolo import grid_prediction_widget
-from vislib.yolo_grid import GridPredictions
 
 
 @pytest.fixture(scope="module")

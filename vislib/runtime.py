@@ -19,7 +19,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from vislib._checks import check_choice, check_int
+from vislib._validation import check_choice, check_int
 
 PROFILE_VARIABLE = "VISLIB_PROFILE"
 DEVICE_VARIABLE = "VISLIB_DEVICE"

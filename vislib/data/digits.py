@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vislib._checks import check_int, check_number
+from vislib._validation import check_int, check_number
 
 
 @dataclass(frozen=True)

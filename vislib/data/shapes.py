@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vislib._checks import check_int, check_tensor, check_type
+from vislib._validation import check_int, check_tensor, check_type
 from vislib.ops.rle import polygons_to_mask, rle_decode, rle_encode
 
 class_names = ("circle", "square", "triangle", "star")

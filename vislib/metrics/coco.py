@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vislib._checks import check_choice, check_type
+from vislib._validation import check_choice, check_type
 from vislib.metrics.detection import COCO_RECALL_THRESHOLDS
 from vislib.ops.rle import polygons_to_mask, rle_counts
 

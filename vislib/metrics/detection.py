@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vislib._checks import check_int, check_number, check_tensor, check_type
+from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.ops.boxes import _check_boxes, _check_scores, _iou
 
 # COCO's recall thresholds, built exactly as pycocotools builds them (so the numbers agree bit for bit).

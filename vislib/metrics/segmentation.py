@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from vislib._checks import check_int, check_type
+from vislib._validation import check_int, check_type
 
 __all__ = [
     "SegmentationScores",

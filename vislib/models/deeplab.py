@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._checks import check_int, check_tensor, check_type
+from vislib._validation import check_int, check_tensor, check_type
 
 __all__ = ["ASPP", "ConvBNReLU", "DeepLabV3Plus", "Decoder", "Encoder", "EncoderClassifier"]
 

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from vislib._checks import check_int, check_number, check_tensor, check_type
+from vislib._validation import check_int, check_number, check_tensor, check_type
 
 STRIDE = 8
 """The backbone halves the resolution three times: one feature map at 1/8 of the image."""

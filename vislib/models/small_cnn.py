@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from vislib._checks import check_choice, check_int
+from vislib._validation import check_choice, check_int
 
 PLACEMENTS = ("none", "before", "after")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._checks import check_choice, check_int, check_number, check_tensor, check_type
+from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
 from vislib.ops.boxes import batched_nms
 
 IMAGE_SIZES = (64, 96, 128)

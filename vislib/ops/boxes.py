@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from vislib._checks import check_choice, check_number, check_tensor
+from vislib._validation import check_choice, check_number, check_tensor
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 

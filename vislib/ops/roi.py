@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from vislib._checks import check_int, check_number, check_tensor, check_type
+from vislib._validation import check_int, check_number, check_tensor, check_type
 
 # --------------------------------------------------------------------------- checks
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from IPython.display import Image, display
 
-from vislib._checks import check_callable
+from vislib._validation import check_callable
 from vislib.plotting.figures import axes_list, figure_to_png, new_figure
 
 

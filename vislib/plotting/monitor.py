@@ -40,7 +40,7 @@ def plot_monitor(axes, history: MonitorHistory) -> None:
 
 
 class TrainingMonitor:
-    """An ``on_epoch(epoch, model, run)`` callback for :func:`~vislib.training.detection.train_detector`:
+    """An ``on_epoch(epoch, model, run)`` callback for :func:`~vislib.training.yolo.train_detector`:
     predict the held-out set, score it, redraw the live figure.
 
     ``predict(model) -> list of per-image predictions`` and ``ground_truth``

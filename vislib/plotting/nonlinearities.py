@@ -1,10 +1,10 @@
-"""Drawing an :class:`~vislib.nonlinearities.ActivationResponse`."""
+"""Drawing an :class:`~vislib.analysis.nonlinearities.ActivationResponse`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from vislib.nonlinearities import OUTPUT_RANGES, Z_BIN_EDGES, ActivationResponse
+from vislib.analysis.nonlinearities import OUTPUT_RANGES, Z_BIN_EDGES, ActivationResponse
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View
 

@@ -1,46 +1,25 @@
-"""Pictures for atrous convolution and receptive fields: sampling positions on an image, the receptive-field
-explorer (theoretical field, exact pixel set, gradient map), ASPP rates, segmentation predictions, curves."""
+"""Pictures for receptive fields (notebook 05): the receptive-field explorer's view (theoretical field, exact
+pixel set, gradient map) and gradient maps."""
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View
 
 FIELD_COLOR = OKABE_ITO[1]  # the theoretical receptive field (rectangle)
+
+
 SUPPORT_COLOR = OKABE_ITO[5]  # pixels that reach the unit
+
+
 HOLE_COLOR = OKABE_ITO[3]  # pixels of the field that do not (gridding)
+
+
 UNIT_COLOR = OKABE_ITO[6]
-#: Colours of the segmentation classes: background, circle, square, triangle, star.
-CLASS_COLORS = ("#222222", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6])
-
-
-def plot_sampling_positions(
-    ax, image: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation: int, kernel_size: int = 3
-) -> None:
-    """An image with the pixels one dilated kernel reads marked, and the span of the kernel outlined."""
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
-    span = dilation * (kernel_size - 1) + 1
-    ax.add_patch(
-        Rectangle(
-            (cols.min() - 0.5, rows.min() - 0.5),
-            span,
-            span,
-            fill=False,
-            edgecolor=FIELD_COLOR,
-            linewidth=1.5,
-            linestyle="--",
-        )
-    )
-    ax.plot(cols, rows, "s", markersize=5, markerfacecolor=UNIT_COLOR, markeredgecolor="black", markeredgewidth=0.8)
-    center = len(rows) // 2
-    ax.plot(cols[center], rows[center], "s", markersize=7, markerfacecolor=HOLE_COLOR, markeredgecolor="black")
-    ax.set_title(f"dilation {dilation}: {kernel_size}x{kernel_size} taps over {span}x{span} pixels")
-    ax.set(xlabel="column (pixel)", ylabel="row (pixel)")
-    ax.grid(False)
 
 
 def _support_rgba(support: np.ndarray, field, size: int) -> np.ndarray:
@@ -135,51 +114,3 @@ def plot_gradient_map(ax, gradient: np.ndarray, field, title: str) -> None:
     ax.set(title=title, xlabel="column (input pixel)", ylabel="row (input pixel)")
     ax.grid(False)
     return image
-
-
-def plot_valid_taps(ax, sizes, rates, fractions: np.ndarray) -> None:
-    """Share of a 3x3 kernel's taps inside the feature map, against the rate, one line per map size."""
-    for size, row in zip(sizes, fractions):
-        ax.plot(rates, row, "o-", label=f"{size} x {size} feature map")
-    ax.axhline(1 / 9, color="0.5", linestyle=":", label="1 of 9 taps: the filter is 1x1")
-    ax.set(
-        xlabel="dilation rate",
-        ylabel="valid taps / 9 (average over positions)",
-        ylim=(0, 1.05),
-        title="Large rates on small maps read mostly padding",
-    )
-    ax.legend(fontsize="small")
-
-
-def class_colormap(num_classes: int) -> ListedColormap:
-    return ListedColormap(CLASS_COLORS[:num_classes])
-
-
-def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> None:
-    """Rows of (image, ground truth, one column per model's prediction); ``axes`` is ``[rows, 2 + models]``."""
-    cmap = class_colormap(len(class_names))
-    for row, (image, mask) in enumerate(zip(images, masks)):
-        cells = [("image", None), ("ground truth", mask)] + [(name, pred[row]) for name, pred in predictions.items()]
-        for col, (title, labels) in enumerate(cells):
-            ax = axes[row, col]
-            if labels is None:
-                ax.imshow(np.asarray(image).transpose(1, 2, 0))
-            else:
-                ax.imshow(
-                    np.asarray(labels), cmap=cmap, vmin=-0.5, vmax=len(class_names) - 0.5, interpolation="nearest"
-                )
-            ax.set_xticks([]), ax.set_yticks([])
-            ax.grid(False)
-            if row == 0:
-                ax.set_title(title.replace(" ", "\n", 1), fontsize="small")
-    handles = [Rectangle((0, 0), 1, 1, color=CLASS_COLORS[i], label=name) for i, name in enumerate(class_names)]
-    axes[0, 0].figure.legend(handles=handles, loc="outside lower center", ncol=len(class_names), fontsize="small")
-
-
-def plot_miou_curves(ax, runs: dict, colors=None) -> None:
-    """Validation mIoU against training steps, one line per run (``runs``: name -> SegmentationRun)."""
-    for index, (name, run) in enumerate(runs.items()):
-        color = (colors or {}).get(name, OKABE_ITO[index % len(OKABE_ITO)])
-        ax.plot(run.eval_steps, run.val_miou, "o-", color=color, label=f"{name} (final {run.final_miou:.3f})")
-    ax.set(xlabel="fine-tuning step", ylabel="validation mIoU", title="Segmentation with few labels")
-    ax.legend(fontsize="small")

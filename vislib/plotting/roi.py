@@ -1,6 +1,6 @@
 """Pictures for RoI Pool and RoI Align: where each reads on a coarse feature map, and what it outputs.
 
-Everything is drawn in *image pixels* from a :class:`vislib.roi_sampling.RoIAlignState`: the picture (the photo,
+Everything is drawn in *image pixels* from a :class:`vislib.states.roi.RoIAlignState`: the picture (the photo,
 or the feature map at image resolution) lies in ``[0, W] x [0, H]``, feature cell ``(i, j)`` covers
 ``[j * stride, (j + 1) * stride) x [i * stride, (i + 1) * stride)`` and its value sits at the cell's centre.
 
@@ -15,18 +15,17 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.text import Text
 from matplotlib.transforms import offset_copy
 
 from vislib.plotting.style import OKABE_ITO
+from vislib.plotting.text import cached_text
 from vislib.plotting.view import View
-from vislib.roi_sampling import RoIAlignState
+from vislib.states.roi import RoIAlignState
 
 BOX_COLOR = OKABE_ITO[6]  # the requested box (yellow, dashed)
 POOL_COLOR = OKABE_ITO[3]  # RoI Pool: snapped box and bins (vermillion)
@@ -39,103 +38,6 @@ _LABEL_BOX = dict(boxstyle="round,pad=0.15", facecolor="white", alpha=0.85, edge
 #: (x_low, y_low), (x_high, y_low), (x_low, y_high), (x_high, y_high) (points grow upwards, pixels downwards).
 _WEIGHT_OFFSETS = ((-17, 10), (17, 10), (-17, -10), (17, -10))
 _EDGES = ("x1", "y1", "x2", "y2")
-
-
-# --------------------------------------------------------------------------- text that redraws fast
-
-
-class _CachedText(Text):
-    """A ``Text`` that keeps the pixels of the strings it has drawn with Agg and blits them when it meets a
-    string again.
-
-    Matplotlib lays out and renders a string glyph by glyph in Python (about 1 ms for a short number), which
-    would be most of a widget update with a dozen numbers on screen. The numbers here come from small sets
-    (weights with two decimals, edge shifts in whole pixels), so after a few moves nearly every string is a
-    cache hit: one image copy. Other renderers (PDF, SVG) draw the text normally.
-    """
-
-    _offscreen: dict = {}  # (width, height, dpi) -> a RendererAgg to render missing strings into
-
-    def __init__(self, *args, cache: OrderedDict | None = None, cache_size: int = 512, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pixels = OrderedDict() if cache is None else cache  # may be shared by texts with the same bbox
-        self._cache_size = cache_size
-
-    def _key(self, renderer) -> tuple:
-        return (
-            self.get_text(),
-            self.get_horizontalalignment(),
-            self.get_verticalalignment(),
-            self.get_color(),
-            self.get_fontsize(),
-            self.get_fontweight(),
-            renderer.dpi,
-            renderer.width,
-            renderer.height,
-        )
-
-    def _anchor(self):
-        return self.get_transform().transform(self.get_unitless_position())
-
-    def draw(self, renderer):
-        if not self.get_visible() or not self.get_text():
-            return
-        if type(renderer) is not RendererAgg:
-            return super().draw(renderer)
-        anchor = self._anchor()
-        key = self._key(renderer)
-        entry = self._pixels.get(key)
-        if entry is None:
-            entry = self._pixels[key] = self._render(renderer, anchor)
-            while len(self._pixels) > self._cache_size:
-                self._pixels.popitem(last=False)
-        else:
-            self._pixels.move_to_end(key)
-        pixels, dx, dy = entry
-        if pixels.size:
-            gc = renderer.new_gc()
-            renderer.draw_image(gc, round(anchor[0] + dx), round(anchor[1] + dy), pixels)
-            gc.restore()
-
-    def prerender(self, renderer, strings) -> None:
-        """Render ``strings`` into the cache now (a widget does this once, before the first slider move)."""
-        shown = self.get_text()
-        try:
-            for text in strings:
-                self.set_text(text)
-                key = self._key(renderer)
-                if key not in self._pixels and len(self._pixels) < self._cache_size:
-                    self._pixels[key] = self._render(renderer, self._anchor())
-        finally:
-            self.set_text(shown)
-
-    def _render(self, renderer, anchor):
-        """Draw the text alone onto a transparent canvas the size of the figure; crop it (with its box)."""
-        size = (int(renderer.width), int(renderer.height), renderer.dpi)
-        offscreen = self._offscreen.get(size)
-        if offscreen is None:
-            self._offscreen.clear()  # one figure size at a time
-            offscreen = self._offscreen[size] = RendererAgg(*size)
-        offscreen.clear()
-        super().draw(offscreen)
-        extent = self.get_window_extent(offscreen)
-        patch = self.get_bbox_patch()
-        if patch is not None:
-            extent = type(extent).union([extent, patch.get_window_extent(offscreen)])
-        width, height = size[:2]
-        left, right = max(int(np.floor(extent.x0)) - 2, 0), min(int(np.ceil(extent.x1)) + 2, width)
-        bottom, top = max(int(np.floor(extent.y0)) - 2, 0), min(int(np.ceil(extent.y1)) + 2, height)
-        rows = slice(height - top, height - bottom) if top > bottom else slice(0, 0)
-        # Agg's buffer starts with the top row; draw_image wants the bottom row first.
-        pixels = np.asarray(offscreen.buffer_rgba())[rows, left : max(right, left)][::-1].copy()
-        return pixels, left - anchor[0], bottom - anchor[1]
-
-
-def _cached_text(ax, x, y, text="", transform=None, **kwargs) -> _CachedText:
-    artist = _CachedText(x, y, text, clip_on=False, **kwargs)
-    artist.set_transform(ax.transAxes if transform is None else transform)
-    ax.add_artist(artist)
-    return artist
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -201,7 +103,7 @@ def sample_text(state: RoIAlignState) -> str:
 
 # --------------------------------------------------------------------------- panels
 # Titles and labels are static (drawn once into the widget's background); the dynamic texts are short numbers,
-# drawn by _CachedText.
+# drawn by CachedText.
 
 
 class _PicturePanel:
@@ -257,7 +159,7 @@ class _PoolPanel(_PicturePanel):
         self.snapped = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=POOL_COLOR, linewidth=3))
         # One number per edge, each at a fixed place (so that each is a small set of strings).
         self.shifts = [
-            _cached_text(
+            cached_text(
                 ax,
                 0.02 + 0.19 * i,
                 0.03,
@@ -313,7 +215,7 @@ class _AlignPanel(_PicturePanel):
         )
         shared = OrderedDict()  # the four weights look alike (centred): one cache
         self.weights = [
-            _cached_text(
+            cached_text(
                 ax,
                 0,
                 0,
@@ -327,7 +229,7 @@ class _AlignPanel(_PicturePanel):
             )
             for dx, dy in _WEIGHT_OFFSETS
         ]
-        self.grid_size = _cached_text(
+        self.grid_size = cached_text(
             ax, 0.02, 0.03, ha="left", va="bottom", fontsize="medium", color=ALIGN_COLOR, fontweight="bold"
         )
         self.artists = [
@@ -387,7 +289,7 @@ class _OutputPanel:
         ax.set_aspect("equal")
         ax.grid(False)
         ax.set_title("C · RoI Pool" if pool else "D · RoI Align", fontsize="medium", loc="left")
-        self.value = _cached_text(ax, 1.0, 1.0, ha="right", va="bottom", fontsize="medium", color="black")
+        self.value = cached_text(ax, 1.0, 1.0, ha="right", va="bottom", fontsize="medium", color="black")
         self.artists = [self.image, self.mark, self.empty, self.value]
 
     def update(self, state: RoIAlignState) -> None:
@@ -432,7 +334,7 @@ class _CloseupPanel:
         for x, y in self.CORNERS:
             text_x = -1.05 if x == 0 else 2.05
             self.weight_texts.append(
-                _cached_text(
+                cached_text(
                     ax,
                     text_x,
                     y - 0.18,
@@ -446,7 +348,7 @@ class _CloseupPanel:
                 )
             )
             self.value_texts.append(
-                _cached_text(
+                cached_text(
                     ax,
                     text_x,
                     y + 0.18,
@@ -464,7 +366,7 @@ class _CloseupPanel:
             ax.spines[side].set_visible(False)
         ax.set_title("E · the selected sample = Σ weight w × value v", fontsize="medium", loc="left")
         ax.set_xlabel(" ", fontsize="large")  # room for the value, written over it
-        self.value = _cached_text(
+        self.value = cached_text(
             ax, 0.5, -0.02, ha="center", va="top", fontsize="large", color="black", fontweight="bold"
         )
         self.artists = [self.image, self.spokes, self.sample, *self.weight_texts, *self.value_texts, self.value]

@@ -10,7 +10,7 @@ from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 from vislib.plotting.view import View
-from vislib.scoring import CORRECT_IOU, IoUState, ThresholdState
+from vislib.states.scoring import CORRECT_IOU, IoUState, ThresholdState
 
 STATUS_COLORS = {"TP": ROLE_COLORS["true_positive"], "FP": ROLE_COLORS["false_positive"], "below": "0.6"}
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from vislib.plotting.figures import axes_list
 from vislib.plotting.style import OKABE_ITO
@@ -247,3 +247,41 @@ def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = Non
             fontsize=8,
             ncol=len(handles),
         )
+
+
+#: Colours of the segmentation classes: background, circle, square, triangle, star.
+CLASS_COLORS = ("#222222", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6])
+
+
+def class_colormap(num_classes: int) -> ListedColormap:
+    return ListedColormap(CLASS_COLORS[:num_classes])
+
+
+def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> None:
+    """Rows of (image, ground truth, one column per model's prediction); ``axes`` is ``[rows, 2 + models]``."""
+    cmap = class_colormap(len(class_names))
+    for row, (image, mask) in enumerate(zip(images, masks)):
+        cells = [("image", None), ("ground truth", mask)] + [(name, pred[row]) for name, pred in predictions.items()]
+        for col, (title, labels) in enumerate(cells):
+            ax = axes[row, col]
+            if labels is None:
+                ax.imshow(np.asarray(image).transpose(1, 2, 0))
+            else:
+                ax.imshow(
+                    np.asarray(labels), cmap=cmap, vmin=-0.5, vmax=len(class_names) - 0.5, interpolation="nearest"
+                )
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+            if row == 0:
+                ax.set_title(title.replace(" ", "\n", 1), fontsize="small")
+    handles = [Rectangle((0, 0), 1, 1, color=CLASS_COLORS[i], label=name) for i, name in enumerate(class_names)]
+    axes[0, 0].figure.legend(handles=handles, loc="outside lower center", ncol=len(class_names), fontsize="small")
+
+
+def plot_miou_curves(ax, runs: dict, colors=None) -> None:
+    """Validation mIoU against training steps, one line per run (``runs``: name -> SegmentationRun)."""
+    for index, (name, run) in enumerate(runs.items()):
+        color = (colors or {}).get(name, OKABE_ITO[index % len(OKABE_ITO)])
+        ax.plot(run.eval_steps, run.val_miou, "o-", color=color, label=f"{name} (final {run.final_miou:.3f})")
+    ax.set(xlabel="fine-tuning step", ylabel="validation mIoU", title="Segmentation with few labels")
+    ax.legend(fontsize="small")

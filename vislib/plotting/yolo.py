@@ -9,7 +9,7 @@ from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 from vislib.plotting.view import View
-from vislib.yolo_grid import GridState
+from vislib.states.yolo import GridState
 
 
 def _set_box(patch, box) -> None:

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from vislib._checks import check_int
+from vislib._validation import check_int
 
 
 def make_dataset(n_images: int = 1000, dets_per_image: int = 100, seed: int = 0, n_categories: int = 80):

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._checks import check_int, check_number, check_type
+from vislib._validation import check_int, check_number, check_type
 from vislib.data.digits import ImageSplit
 from vislib.progress import progress
 

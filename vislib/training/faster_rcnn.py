@@ -1,9 +1,9 @@
 """Training and running torchvision's Faster R-CNN (:func:`vislib.models.faster_rcnn.small_faster_rcnn`).
 
-:func:`train_faster_rcnn` follows :func:`vislib.training.detection.train_detector`:
+:func:`train_faster_rcnn` follows :func:`vislib.training.yolo.train_detector`:
 the data set is rendered once, each epoch visits it in a new order drawn from
 ``seed``, each image is shown in one of the 8 symmetries of the square
-(:func:`~vislib.training.detection.symmetry`), and ``on_epoch(epoch, model, run)``
+(:func:`~vislib.training.epochs.symmetry`), and ``on_epoch(epoch, model, run)``
 is called after every epoch (the place for
 :class:`vislib.plotting.monitor.TrainingMonitor`), its time measured apart.
 
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from vislib._checks import check_callable, check_choice, check_int, check_number, check_type
+from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
 from vislib.progress import progress
-from vislib.training.detection import (
+from vislib.training.epochs import (
     EpochTrainingRun,
     _check_dataset,
     _device_of,

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vislib._checks import check_int, check_type
+from vislib._validation import check_int, check_type
 from vislib.metrics.coco import coco_evaluate
-from vislib.training.detection import to_coco_results
+from vislib.training.epochs import to_coco_results
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vislib._checks import check_int, check_type
+from vislib._validation import check_int, check_type
 
 STAGES = ("before", "after")
 STAGE_LABELS = {"before": "before normalization (conv output)", "after": "after normalization (input of f)"}

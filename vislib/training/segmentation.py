@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from vislib._checks import check_choice, check_int, check_number, check_tensor, check_type
+from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
 from vislib.metrics.segmentation import SegmentationScores, confusion_matrix
 from vislib.progress import progress
 from vislib.training.classification import batches

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vislib._checks import check_choice, check_int
+from vislib._validation import check_choice, check_int
 from vislib.data.digits import ImageSplit
 from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress

@@ -25,7 +25,7 @@ from typing import Any
 import ipywidgets
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from vislib._checks import check_callable, check_choice, check_int, check_type
+from vislib._validation import check_callable, check_choice, check_int, check_type
 from vislib.plotting.figures import axes_list, canvas_to_image, new_figure
 from vislib.plotting.view import View
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets
 
-from vislib.nonlinearities import NONLINEARITIES, activation_response
+from vislib.analysis.nonlinearities import NONLINEARITIES, activation_response
 from vislib.plotting.nonlinearities import SaturationView
 from vislib.widgets.core import Interactive
 

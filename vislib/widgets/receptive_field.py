@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipywidgets
 
-from vislib.atrous import ReceptiveFieldExplorer, astronaut_image
+from vislib.data.photos import ASTRONAUT_HEAD, load_grey_photo
 from vislib.plotting.receptive_field import ReceptiveFieldView
+from vislib.states.receptive_field import ReceptiveFieldExplorer
 from vislib.widgets.core import Interactive
 
 #: Dilation choices of the per-layer sliders; 0 ("stack") keeps the preset's own rate.
@@ -44,7 +45,7 @@ def receptive_field_widget(
     every_background = [{"preset": name} for name in explorer.presets]  # one static picture per stack
     return Interactive(
         explorer.state,
-        ReceptiveFieldView(astronaut_image(size)),
+        ReceptiveFieldView(load_grey_photo("astronaut", size, crop=ASTRONAUT_HEAD)),
         controls,
         ncols=2,
         figsize=(9, 4.7),

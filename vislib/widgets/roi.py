@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets
 
 from vislib.plotting.roi import RoIAlignView
-from vislib.roi_sampling import BACKGROUNDS, SAMPLING_RATIOS, RoIAlignExplorer
+from vislib.states.roi import BACKGROUNDS, SAMPLING_RATIOS, RoIAlignExplorer
 from vislib.widgets.core import Interactive
 
 #: The box the widget starts with: the astronaut's face on the 256-pixel photo.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets
 
 from vislib.plotting.scoring import IoUView, ThresholdView
-from vislib.scoring import SimulatedDetector, iou_state
+from vislib.states.scoring import SimulatedDetector, iou_state
 from vislib.widgets.core import Interactive
 
 

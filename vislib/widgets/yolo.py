@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipywidgets
 
 from vislib.plotting.yolo import GridView
+from vislib.states.yolo import GridPredictions
 from vislib.widgets.core import Interactive
-from vislib.yolo_grid import GridPredictions
 
 
 def grid_prediction_widget(predictions: GridPredictions, class_names) -> Interactive:

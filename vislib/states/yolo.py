@@ -14,10 +14,10 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from vislib._checks import check_int, check_number
+from vislib._validation import check_int, check_number
 from vislib.models.yolo import decode_all_boxes
 from vislib.ops.boxes import batched_nms
-from vislib.scoring import pool_matches_fast
+from vislib.states.scoring import pool_matches_fast
 
 
 @dataclass(frozen=True)

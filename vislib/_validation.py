@@ -99,3 +99,44 @@ def check_tensor(
     if floating and not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
     return value
+
+
+def check_rgb_image(name: str, image) -> Any:
+    """An RGB image as ``Tensor[3, H, W]`` floats in [0, 1]; a uint8 ``[H, W, 3]`` array is converted."""
+    import numpy as np
+    import torch
+
+    if isinstance(image, np.ndarray):
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"{name} as a numpy array must be uint8 [H, W, 3] (RGB), got {image.dtype} {list(image.shape)}"
+            )
+        return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255
+    check_tensor(name, image, ndim=3, floating=True)
+    if image.shape[0] != 3:
+        raise ValueError(f"{name} must be an RGB image [3, H, W], got {list(image.shape)}")
+    if image.shape[1] < 2 or image.shape[2] < 2:
+        raise ValueError(f"{name} must be at least 2 x 2 pixels, got {list(image.shape)}")
+    if not torch.isfinite(image).all():
+        raise ValueError(f"{name} must be finite")
+    return image
+
+
+def check_boxes_in_image(name: str, boxes: Any, image: Any) -> Any:
+    """``Tensor[K, 4]`` float xyxy boxes, each with x2 > x1 and y2 > y1 and overlapping ``image`` ``[C, H, W]``."""
+    import torch
+
+    check_tensor(name, boxes, shape=("K", 4))
+    if not boxes.is_floating_point():
+        boxes = boxes.float()
+    if not torch.isfinite(boxes).all():
+        raise ValueError(f"{name} must be finite")
+    if ((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])).any():
+        bad = int(torch.nonzero((boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1]))[0])
+        raise ValueError(f"{name} must have x2 > x1 and y2 > y1; box {bad} is {boxes[bad].tolist()}")
+    height, width = image.shape[-2:]
+    outside = (boxes[:, 0] >= width) | (boxes[:, 1] >= height) | (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0)
+    if outside.any():
+        bad = int(torch.nonzero(outside)[0])
+        raise ValueError(f"{name}[{bad}] = {boxes[bad].tolist()} lies outside the {width} x {height} image")
+    return boxes

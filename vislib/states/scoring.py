@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from vislib._checks import check_int, check_number
+from vislib._validation import check_int, check_number
 from vislib.metrics.detection import match_detections, precision_recall_curve
 from vislib.ops.boxes import box_iou
 

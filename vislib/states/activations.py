@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vislib._checks import check_choice, check_int, check_type
+from vislib._validation import check_choice, check_int, check_type
 from vislib.training.recording import STAGES, ActivationHistory
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from vislib._checks import check_choice, check_int, check_number
+from vislib._validation import check_choice, check_int, check_number
 
 NONLINEARITIES = ("sigmoid", "tanh", "relu")
 

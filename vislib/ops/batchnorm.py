@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from vislib._checks import check_number, check_tensor, check_type
+from vislib._validation import check_number, check_tensor, check_type
 
 #: The dimensions batch normalization reduces over for a 4-D input: images and positions, not filters.
 REDUCED_DIMS = (0, 2, 3)
@@ -187,7 +187,7 @@ def batch_mean_samples(
     Shows how noisy batch statistics are: batch norm in training mode
     normalizes with exactly such a noisy estimate.
     """
-    from vislib._checks import check_int
+    from vislib._validation import check_int
 
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(images))
     draws = check_int("draws", draws, min_value=1)

@@ -6,8 +6,8 @@ from functools import partial
 
 import ipywidgets
 
-from vislib.activation_distributions import activation_distribution_state
-from vislib.plotting.activation_distributions import ActivationDistributionView
+from vislib.plotting.activations import ActivationDistributionView
+from vislib.states.activations import activation_distribution_state
 from vislib.training.recording import STAGE_LABELS, STAGES, ActivationHistory
 from vislib.widgets.core import Interactive
 

@@ -1,11 +1,10 @@
-"""Pictures for the R-CNN family notebook: proposals, warped regions, timings, anchors, detections.
+"""Pictures for R-CNN and Fast R-CNN (notebook 08): proposals, warped regions, timings, proposal recall.
 
-Every function draws onto the ``Axes`` it is given and computes nothing: the
-proposals come from :func:`vislib.rcnn.selective_search` or
-:func:`vislib.models.faster_rcnn.rpn_proposals`, the timings from
-:func:`vislib.rcnn.time_rcnn_and_fast_rcnn`, the anchors from
-:func:`vislib.models.faster_rcnn.anchor_grid`. Boxes are xyxy pixels; images
-``Tensor[3, H, W]`` in [0, 1] or ``[H, W, 3]`` arrays.
+Every function draws onto the ``Axes`` it is given and computes nothing: the proposals come from
+:func:`vislib.ops.selective_search.selective_search`, the timings from
+:func:`vislib.analysis.region_cnn.time_rcnn_and_fast_rcnn`, the recall from
+:func:`vislib.metrics.proposals.recall_at_counts`. Boxes are xyxy pixels; images ``Tensor[3, H, W]`` in [0, 1]
+or ``[H, W, 3]`` arrays.
 """
 
 from __future__ import annotations
@@ -14,14 +13,11 @@ import math
 
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgba
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Rectangle
 
-from vislib._checks import check_int, check_number
-from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
+from vislib._validation import check_int, check_number
+from vislib.plotting.style import OKABE_ITO
 
-RATIO_STYLES = ("-", "--", ":", "-.")
 """Line styles of the anchors' aspect ratios (in order)."""
 
 
@@ -138,7 +134,7 @@ def plot_warped_regions(ax, warped, *, ncols: int = 8, boxes=None, pad: int = 2,
 def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
     """R-CNN vs Fast R-CNN on the same image, proposals and network: stacked horizontal bars of their stages.
 
-    ``timing``: an :class:`vislib.rcnn.RCNNTiming`. Seconds per image, or per region with ``per_region``.
+    ``timing``: an :class:`vislib.analysis.region_cnn.RCNNTiming`. Seconds per image, or per region with ``per_region``.
     Selective search (``timing.proposal_seconds``), when measured, is drawn first in both bars: both methods
     need it, and Fast R-CNN does not make it faster.
     """
@@ -184,115 +180,10 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
     ax.legend(loc="lower right", fontsize="x-small", ncol=2)
 
 
-def plot_anchors(ax, image, anchors, centres, sizes, aspect_ratios, *, locations, title: str | None = None) -> None:
-    """Anchors over an image: every location's centre, and all ``len(sizes) * len(ratios)`` anchors at a few.
-
-    ``anchors [L * A, 4]`` and ``centres [L, 2]`` as :func:`vislib.models.faster_rcnn.anchor_grid` returns
-    them (ratio-major: anchor ``a = r * len(sizes) + s``); ``locations``: indices into the ``L`` locations to
-    draw anchors at. Colour: the size; line style: the aspect ratio (height / width).
-    """
-    picture = _picture(image)
-    sizes, aspect_ratios = list(sizes), list(aspect_ratios)
-    per_location = len(sizes) * len(aspect_ratios)
-    anchors = _boxes("anchors", anchors)
-    centres = np.asarray(centres.detach().cpu() if hasattr(centres, "detach") else centres, dtype=float)
-    if len(anchors) != len(centres) * per_location:
-        raise ValueError(f"anchors has {len(anchors)} rows; {len(centres)} locations x {per_location} anchors expected")
-    if len(aspect_ratios) > len(RATIO_STYLES):
-        raise ValueError(f"at most {len(RATIO_STYLES)} aspect ratios can be told apart, got {len(aspect_ratios)}")
-    anchors = anchors.reshape(len(centres), per_location, 4)
-    height, width = picture.shape[:2]
-    _image_axes(ax, picture, title)
-    ax.plot(
-        centres[:, 0], centres[:, 1], ".", color="white", markersize=3, markeredgecolor="black", markeredgewidth=0.3
-    )
-    for location in locations:
-        location = check_int("locations", int(location), min_value=0, max_value=len(centres) - 1)
-        for r in range(len(aspect_ratios)):
-            for s in range(len(sizes)):
-                x1, y1, x2, y2 = anchors[location, r * len(sizes) + s]
-                ax.add_patch(
-                    Rectangle(
-                        (x1, y1),
-                        x2 - x1,
-                        y2 - y1,
-                        fill=False,
-                        linewidth=1.6,
-                        edgecolor=OKABE_ITO[s % 7],
-                        linestyle=RATIO_STYLES[r],
-                    )
-                )
-        ax.plot(*centres[location], "o", color=OKABE_ITO[3], markersize=6)
-    margin = max(sizes) / 2
-    ax.set(xlim=(-margin, width + margin), ylim=(height + margin, -margin))
-    ax.add_patch(Rectangle((0, 0), width, height, fill=False, edgecolor="black", linewidth=1))
-    handles = [
-        Patch(facecolor="none", edgecolor=OKABE_ITO[s % 7], linewidth=1.6, label=f"size {size:g} px")
-        for s, size in enumerate(sizes)
-    ]
-    handles += [
-        Line2D([], [], color="black", linestyle=RATIO_STYLES[r], label=f"h/w = {ratio:g}")
-        for r, ratio in enumerate(aspect_ratios)
-    ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
-
-
-def plot_proposals_and_detections(
-    axes, image, proposals, detections, class_names, *, ground_truth=None, top: int = 20, score_threshold: float = 0.5
-) -> None:
-    """Faster R-CNN in two pictures: the RPN's ``top`` proposals, then the detector head's detections.
-
-    ``axes``: two Axes. ``proposals``: ``{"boxes": [P, 4], "scores": [P]}`` best first (from
-    :func:`vislib.models.faster_rcnn.rpn_proposals`); opacity follows the objectness score.
-    ``detections``: ``{"boxes", "scores", "labels"}`` (labels from 1); those scoring ``>= score_threshold``
-    are drawn with class and score. ``ground_truth`` (optional ``{"boxes", ...}``): dashed boxes.
-    """
-    proposal_ax, detection_ax = axes
-    picture = _picture(image)
-    top = check_int("top", top, min_value=1)
-    score_threshold = check_number("score_threshold", score_threshold, min_value=0.0, max_value=1.0)
-    boxes = _boxes("proposals['boxes']", proposals["boxes"])[:top]
-    scores = np.asarray(proposals["scores"][:top], dtype=float)
-    _image_axes(proposal_ax, picture, f"RPN: best {len(boxes)} of {len(proposals['boxes'])} proposals")
-    colors = [to_rgba(OKABE_ITO[1], 0.25 + 0.75 * float(score)) for score in scores]
-    proposal_ax.add_collection(LineCollection(_outlines(boxes), colors=colors, linewidths=1.5))
-
-    kept = np.asarray(detections["scores"], dtype=float) >= score_threshold
-    found = _boxes("detections['boxes']", detections["boxes"])[kept]
-    labels = np.asarray(detections["labels"])[kept]
-    found_scores = np.asarray(detections["scores"], dtype=float)[kept]
-    _image_axes(detection_ax, picture, f"head: {len(found)} detections, score ≥ {score_threshold:g}")
-    if ground_truth is not None:
-        for x1, y1, x2, y2 in _boxes("ground_truth['boxes']", ground_truth["boxes"]):
-            detection_ax.add_patch(
-                Rectangle(
-                    (x1, y1),
-                    x2 - x1,
-                    y2 - y1,
-                    fill=False,
-                    linestyle="--",
-                    linewidth=1.5,
-                    edgecolor=ROLE_COLORS["ground_truth"],
-                )
-            )
-    for (x1, y1, x2, y2), label, score in zip(found, labels, found_scores):
-        color = OKABE_ITO[(int(label) - 1) % 7]
-        detection_ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=color, linewidth=2))
-        detection_ax.text(
-            x1,
-            y1,
-            f"{class_names[int(label) - 1]} {score:.2f}",
-            color="white",
-            fontsize="x-small",
-            va="bottom",
-            bbox=dict(facecolor=color, edgecolor="none", pad=1),
-        )
-
-
 def plot_recall_at_counts(ax, counts, recalls: dict, *, iou_threshold: float = 0.5) -> None:
     """Recall of ground-truth objects against the number of proposals kept, one line per proposal method.
 
-    ``recalls``: name -> recall at each of ``counts`` (from :func:`vislib.rcnn.recall_at_counts`).
+    ``recalls``: name -> recall at each of ``counts`` (from :func:`vislib.metrics.proposals.recall_at_counts`).
     """
     counts = list(counts)
     for k, (name, values) in enumerate(recalls.items()):

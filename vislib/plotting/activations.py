@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vislib.activation_distributions import ActivationDistributionState
 from vislib.plotting.style import ROLE_COLORS
 from vislib.plotting.view import View
+from vislib.states.activations import ActivationDistributionState
 from vislib.training.recording import STAGE_LABELS
 
 NETWORKS = (

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vislib._checks import check_int, check_type
+from vislib._validation import check_int, check_type
 from vislib.metrics.segmentation import SegmentationScores, _as_label_tensor, confusion_matrix
 
 __all__ = ["BoundaryScore", "boundary_band", "boundary_f_score", "boundary_map", "dilate", "trimap_scores"]

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vislib._checks import check_choice, check_int, check_number, check_type
+from vislib._validation import check_choice, check_int, check_number, check_type
+from vislib.data.photos import load_grey_photo
 from vislib.ops.roi import (
     RoIAlignGeometry,
     RoIPoolGeometry,
@@ -42,16 +43,6 @@ from vislib.runtime import single_thread
 STRIDES = (8, 16, 32)
 BACKGROUNDS = ("photo", "feature map")
 SAMPLING_RATIOS = (-1, 1, 2, 3)
-
-
-def roi_photo(size: int = 256) -> np.ndarray:
-    """``float64[size, size]`` in [0, 1]: scikit-image's astronaut photo (bundled, no download), in grey."""
-    from skimage import data
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-
-    size = check_int("size", size, min_value=32, max_value=512)
-    return resize(rgb2gray(data.astronaut()), (size, size), anti_aliasing=True)
 
 
 def block_feature_map(image: np.ndarray, stride: int) -> torch.Tensor:
@@ -132,7 +123,7 @@ class RoIAlignExplorer:
         self.strides = tuple(check_int("strides[]", s, min_value=1) for s in strides)
         if not self.strides:
             raise ValueError("strides must hold at least one stride")
-        self.photo = roi_photo(self.image_size)
+        self.photo = load_grey_photo("astronaut", self.image_size)
         self.features = {s: block_feature_map(self.photo, s) for s in self.strides}
         # The feature maps at image resolution (each cell a block), for showing them under the boxes.
         self.feature_pictures = {s: np.kron(f[0, 0].numpy(), np.ones((s, s))) for s, f in self.features.items()}

@@ -1,0 +1,1 @@
+"""Arithmetic and measurements of networks, no training: nonlinearities, receptive fields, R-CNN timings."""
