@@ -13,7 +13,7 @@ Usage (from the repository root)::
     make benchmark                      # quick profile
     VISLIB_PROFILE=full make benchmark  # the lecture profile
 
-New notebooks and widgets register below, in ``NOTEBOOKS`` and ``WIDGETS``.
+New notebooks and widgets register in :mod:`vislib.tools.benchmark.registry` (``NOTEBOOKS``, ``WIDGETS``).
 """
 
 from __future__ import annotations
