@@ -1,0 +1,1 @@
+"""Arithmetic and measurements on models and data: no training loops, no plotting."""
