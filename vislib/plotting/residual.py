@@ -9,7 +9,7 @@ import numpy as np
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.training import smooth
 from vislib.plotting.view import View
-from vislib.states.residual import GradientFlowState
+from vislib.states.residual import QUANTITY_LABELS, GradientFlowState
 
 #: plain networks in vermillion, residual ones in blue, in every picture of the notebook.
 NETWORK_COLORS = {False: OKABE_ITO[3], True: OKABE_ITO[0]}
@@ -32,8 +32,9 @@ class GradientFlowView(View):
         (self.line,) = self.gradient_ax.plot(blocks, state.gradient, marker="o", markersize=4, label="chosen")
         self.gradient_ax.set_yscale("log")
         self.gradient_ax.set_xlabel("block (1 = next to the input)")
+        self.gradient_ax.set_ylabel(QUANTITY_LABELS["output_grad"])
         self.gradient_title = self.gradient_ax.set_title(" ")
-        self.legend = None
+        self.legend, self.legend_key = None, None
         (self.full_curve,) = self.loss_ax.plot(smooth(state.losses), alpha=0.25)
         (self.twin_curve,) = self.loss_ax.plot(smooth(state.twin_losses), color="0.6", alpha=0.5, linewidth=1.2)
         (self.curve,) = self.loss_ax.plot(smooth(state.losses))
@@ -53,14 +54,16 @@ class GradientFlowView(View):
         name, twin = network_label(state.depth, state.residual), network_label(state.depth, not state.residual)
         blocks = np.arange(1, len(state.gradient) + 1)
         self.gradient_ax.set_xlim(0.5, len(blocks) + 0.5)
-        self.gradient_ax.set_ylim(*state.gradient_limits)
         self.gradient_ax.set_ylabel(state.quantity_label)
+        self.gradient_ax.set_ylim(*state.gradient_limits)
         for line, label, shade in ((self.line, name, color), (self.twin_line, twin, "0.6")):
             line.set_label(label)
             line.set_color(shade)
-        if self.legend is not None:
-            self.legend.remove()
-        self.legend = self.gradient_ax.legend(loc="upper right", fontsize="small")
+        if self.legend_key != (state.depth, state.residual):  # the legend is static: rebuilt only when it changes
+            if self.legend is not None:
+                self.legend.remove()
+            self.legend = self.gradient_ax.legend(loc="upper right", fontsize="small")
+            self.legend_key = (state.depth, state.residual)
         smoothed, twin_smoothed = smooth(state.losses), smooth(state.twin_losses)
         self.full_curve.set_data(np.arange(len(smoothed)), smoothed)
         self.full_curve.set_color(color)
@@ -75,7 +78,7 @@ class GradientFlowView(View):
         # Dynamic: this step's gradients, the loss curve up to it.
         self.line.set_data(blocks, state.gradient)
         self.twin_line.set_data(blocks, state.twin_gradient)
-        self.gradient_title.set_text(f"{name} at step {state.step}: first / last block = {state.first_to_last:.3g}")
+        self.gradient_title.set_text(f"{name}, step {state.step}: first / last block = {state.first_to_last:.3g}")
         shown = smoothed[: state.step + 1]
         self.curve.set_data(np.arange(len(shown)), shown)
         self.marker.set_xdata([state.step, state.step])

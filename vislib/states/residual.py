@@ -15,7 +15,8 @@ import numpy as np
 from vislib._checks import check_choice, check_int, check_type
 
 QUANTITIES = ("output_grad", "weight_grad")
-QUANTITY_LABELS = {"output_grad": "RMS of dL/d(block output)", "weight_grad": "norm of dL/dW (block's convs)"}
+QUANTITY_LABELS = {"output_grad": "RMS of dL/d(block output), log scale",
+                   "weight_grad": "norm of dL/dW (block's convs), log scale"}
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ class WidgetBenchmark:
 NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
+    NotebookGoal("notebooks/02_residual_connections.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=1500),
     NotebookGoal("notebooks/05_atrous_deeplab.ipynb", quick_seconds=120, full_seconds=300),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
@@ -73,6 +74,7 @@ WIDGETS = [
     WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
     WidgetBenchmark("01 batch norm: activation distributions",
                     "vislib.tools.benchmark:batchnorm_activation_widget"),
+    WidgetBenchmark("02 residual: gradient flow", "vislib.tools.benchmark:residual_gradient_flow_widget"),
     WidgetBenchmark("05 atrous: receptive-field explorer", "vislib.widgets.receptive_field:receptive_field_widget"),
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
     WidgetBenchmark("06 scoring: precision and recall at a threshold",
@@ -243,6 +245,18 @@ def batchnorm_activation_widget() -> Interactive:
         train_classifier(model, data, steps=150, lr=0.05, recorder=recorder, record_every=5)
         histories.append(recorder.history())
     return activation_distribution_widget(*histories)
+
+
+def residual_gradient_flow_widget() -> Interactive:
+    """The 02 notebook's widget on short runs of its networks (depths 8, 20, 56; 20 steps, every step recorded)."""
+    from vislib.data.digits import load_digits
+    from vislib.states.residual import GradientFlowRecords
+    from vislib.training.residual import degradation_experiment
+    from vislib.widgets.residual import gradient_flow_widget
+
+    experiment = degradation_experiment(load_digits(size=16, seed=0), depths=(8, 20, 56), seeds=(0,), steps=20,
+                                        warmup_steps=2, record_every=1, show_progress=False)
+    return gradient_flow_widget(GradientFlowRecords.from_experiment(experiment))
 
 
 # -- widgets ------------------------------------------------------------------

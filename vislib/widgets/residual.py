@@ -33,4 +33,4 @@ def gradient_flow_widget(records: GradientFlowRecords, depth: int | None = None,
                         for d in records.depths for r in (False, True) for q in QUANTITIES]
     return Interactive(partial(gradient_flow_state, records), GradientFlowView(), controls, nrows=1, ncols=2,
                        figsize=(11, 4.2), controls_per_row=2, warm_up=every_background,
-                       max_backgrounds=max(16, len(every_background)))
+                       max_backgrounds=max(16, len(every_background)), image_format="jpeg")
