@@ -55,6 +55,14 @@ def test_usual_mistakes_are_named(wrong, message):
         check_basic_block_forward(wrong)
 
 
+def test_an_unwritten_exercise_shows_its_own_message():
+    def unwritten(block, x):
+        raise NotImplementedError("Exercise: write the body of basic_block_forward()")
+
+    with pytest.raises(NotImplementedError, match="Exercise: write the body"):
+        check_basic_block_forward(unwritten)
+
+
 def test_a_non_callable_is_refused():
     with pytest.raises(TypeError, match="basic_block_forward must be callable"):
         check_basic_block_forward("relu(F(x) + x)")
