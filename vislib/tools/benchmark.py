@@ -254,7 +254,7 @@ def residual_gradient_flow_widget() -> Interactive:
     from vislib.training.residual import degradation_experiment
     from vislib.widgets.residual import gradient_flow_widget
 
-    experiment = degradation_experiment(load_digits(size=16, seed=0), depths=(8, 20, 56), seeds=(0,), steps=20,
+    experiment = degradation_experiment(load_digits(size=16, seed=0), depths=(8, 20, 56), seeds=(0,), steps=12,
                                         warmup_steps=2, record_every=1, show_progress=False)
     return gradient_flow_widget(GradientFlowRecords.from_experiment(experiment))
 
