@@ -248,7 +248,7 @@ def batchnorm_activation_widget() -> Interactive:
 
 
 def residual_gradient_flow_widget() -> Interactive:
-    """The 02 notebook's widget on short runs of its networks (depths 8, 20, 56; 20 steps, every step recorded)."""
+    """The 02 notebook's widget on short runs of its networks (depths 8, 20, 56; 12 steps, every step recorded)."""
     from vislib.data.digits import load_digits
     from vislib.states.residual import GradientFlowRecords
     from vislib.training.residual import degradation_experiment
