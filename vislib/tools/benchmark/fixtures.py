@@ -59,3 +59,22 @@ def batchnorm_activation_widget() -> Interactive:
         train_classifier(model, data, steps=150, lr=0.05, recorder=recorder, record_every=5)
         histories.append(recorder.history())
     return activation_distribution_widget(*histories)
+
+
+def residual_gradient_flow_widget() -> Interactive:
+    """The 02 notebook's widget on short runs of its networks (depths 8, 20, 56; 12 steps, every step recorded)."""
+    from vislib.data.digits import load_digits
+    from vislib.states.residual import GradientFlowRecords
+    from vislib.training.residual import degradation_experiment
+    from vislib.widgets.residual import gradient_flow_widget
+
+    experiment = degradation_experiment(
+        load_digits(size=16, seed=0),
+        depths=(8, 20, 56),
+        seeds=(0,),
+        steps=12,
+        warmup_steps=2,
+        record_every=1,
+        show_progress=False,
+    )
+    return gradient_flow_widget(GradientFlowRecords.from_experiment(experiment))
