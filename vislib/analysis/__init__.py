@@ -1,0 +1,1 @@
+"""Arithmetic and measurements of networks, without training (counts, timings, receptive fields)."""

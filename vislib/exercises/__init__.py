@@ -1,0 +1,1 @@
+"""Checkers of students' exercise functions, one module per topic."""
