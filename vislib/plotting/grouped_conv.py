@@ -181,19 +181,25 @@ def plot_time_against_multiply_adds(axes, timings: Sequence) -> None:
 
 
 def plot_ilsvrc_top5(ax, rows: Sequence[dict]) -> None:
-    """ImageNet (ILSVRC) top-5 error by year, one labelled point per model, and the reported human error."""
-    models = [r for r in rows if r["kind"] != "human"]
-    human = [r for r in rows if r["kind"] == "human"]
-    years = np.array([int(r["year"]) for r in models])
-    errors = np.array([float(r["top5_error_percent"]) for r in models])
-    ax.plot(years, errors, "o-", color=OKABE_ITO[0], label="ILSVRC classification, landmark entries")
-    for year, error, row in zip(years, errors, models):
-        ax.annotate(f"{row['model']}\n{error:g}%", (year, error), textcoords="offset points", xytext=(6, 6),
-                    fontsize="small")
-    for row in human:
-        ax.axhline(float(row["top5_error_percent"]), color=OKABE_ITO[3], linestyle="--",
-                   label=f"{row['model']}: {float(row['top5_error_percent']):g}%")
-    ax.set(xlabel="year", ylabel="top-5 error (%)", ylim=(0, max(errors) * 1.15),
-           xlim=(years.min() - 0.5, years.max() + 1.2), title="ImageNet top-5 error by year")
-    ax.set_xticks(range(years.min(), years.max() + 1))
+    """ImageNet (ILSVRC) top-5 error by year: the landmark entries joined by a line, the best entry without a
+    CNN as a grey cross, the reported human error as a dashed line (rows of ``load_ilsvrc_top5``)."""
+    entries = sorted((r for r in rows if r["kind"] == "entry"), key=lambda r: r["year"])
+    years = np.array([r["year"] for r in entries])
+    errors = np.array([r["top5_error_percent"] for r in entries])
+    ax.plot(years, errors, "o-", color=OKABE_ITO[0], label="landmark entries (CNNs)")
+    human_error = min((r["top5_error_percent"] for r in rows if r["kind"] == "human"), default=0.0)
+    for row in entries:
+        below = row["top5_error_percent"] < human_error  # label under the point, clear of the human line
+        ax.annotate(f"{row['model']}\n{row['top5_error_percent']:g}%", (row["year"], row["top5_error_percent"]),
+                    textcoords="offset points", xytext=(6, -26 if below else 6), fontsize="small")
+    for row in (r for r in rows if r["kind"] == "baseline"):
+        ax.plot(row["year"], row["top5_error_percent"], "x", color="0.4", markersize=9, mew=2,
+                label=f"{row['model']} ({row['year']}): {row['top5_error_percent']:g}%")
+    for row in (r for r in rows if r["kind"] == "human"):
+        ax.axhline(row["top5_error_percent"], color=OKABE_ITO[3], linestyle="--",
+                   label=f"{row['model']}: {row['top5_error_percent']:g}%")
+    highest = max(r["top5_error_percent"] for r in rows)
+    ax.set(xlabel="year", ylabel="top-5 error (%)", ylim=(0, highest * 1.15), xlim=(years.min() - 0.5, years.max() + 1.2),
+           title="ImageNet (ILSVRC) classification: top-5 test error")
+    ax.set_xticks(range(int(years.min()), int(years.max()) + 1))
     ax.legend(loc="upper right", fontsize="small")
