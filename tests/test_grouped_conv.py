@@ -163,7 +163,12 @@ def test_timing_measures_for_real():
     assert all(t.seconds > 0 and t.multiply_adds_per_second > 0 for t in timings)
     model = nn.Conv2d(4, 4, 3)
     model.train()
-    assert time_forward(model, torch.zeros(1, 4, 8, 8), repeats=2, warmup=0) > 0 and model.training
+    threads = torch.get_num_threads()
+    for clock in ("auto", "cpu", "wall"):
+        assert time_forward(model, torch.zeros(1, 4, 8, 8), repeats=2, warmup=0, clock=clock) > 0
+    assert model.training and torch.get_num_threads() == threads  # mode and thread count restored
+    with pytest.raises(ValueError, match="clock must be one of 'auto', 'wall', 'cpu'"):
+        time_forward(model, torch.zeros(1, 4, 8, 8), clock="gpu")
 
 
 # -- models ---------------------------------------------------------------------------------------

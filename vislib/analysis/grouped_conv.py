@@ -15,6 +15,7 @@ Whether the time falls by ``G`` as well is a measurement: ``time_forward`` and `
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from vislib._checks import check_int, check_type
+from vislib._checks import check_choice, check_int, check_type
+from vislib.runtime import single_thread
 
 __all__ = ["ConvCounts", "LayerTiming", "conv_counts", "count_multiply_adds", "count_parameters",
            "depthwise_separable_counts", "module_counts", "time_forward", "time_grouped_layers"]
@@ -126,23 +128,35 @@ def count_multiply_adds(model: nn.Module, input: Tensor) -> dict[str, int]:
     return counts
 
 
-def time_forward(model: nn.Module, input: Tensor, repeats: int = 10, warmup: int = 2) -> float:
-    """Median seconds of one forward pass of ``input`` through ``model`` (no gradients, evaluation mode)."""
+def time_forward(model: nn.Module, input: Tensor, repeats: int = 10, warmup: int = 2, clock: str = "auto") -> float:
+    """Median seconds of one forward pass of ``input`` through ``model`` (no gradients, evaluation mode).
+
+    ``clock``: ``"wall"`` (elapsed time; on a GPU after synchronizing), ``"cpu"`` (the CPU time of the calling
+    thread, with PyTorch on one thread: what the pass costs this core, hardly changed by other programs sharing
+    the machine, whose preemptions make wall times jump by whole scheduler slices), or ``"auto"``: ``"cpu"``
+    for a CPU input, ``"wall"`` for a GPU one.
+    """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_type("input", input, Tensor, "a torch.Tensor")
     repeats = check_int("repeats", repeats, min_value=1)
     warmup = check_int("warmup", warmup, min_value=0)
+    check_choice("clock", clock, ("auto", "wall", "cpu"))
+    if clock == "auto":
+        clock = "wall" if input.is_cuda else "cpu"
+    if clock == "cpu" and input.is_cuda:
+        raise ValueError("clock='cpu' measures CPU work; for a GPU input use clock='wall'")
     was_training = model.training
     model.eval()
     seconds = []
-    with torch.no_grad():
+    with torch.no_grad(), (single_thread() if clock == "cpu" else contextlib.nullcontext()):
+        now = time.thread_time if clock == "cpu" else time.perf_counter
         for step in range(warmup + repeats):
             _synchronize(input)
-            start = time.perf_counter()
+            start = now()
             model(input)
             _synchronize(input)
             if step >= warmup:
-                seconds.append(time.perf_counter() - start)
+                seconds.append(now() - start)
     model.train(was_training)
     return statistics.median(seconds)
 
@@ -154,7 +168,7 @@ class LayerTiming:
     groups: int
     parameters: int
     multiply_adds: int  # per forward pass (the whole batch)
-    seconds: float  # median time per forward pass
+    seconds: float  # median time per forward pass (see time_forward's clock)
 
     @property
     def multiply_adds_per_second(self) -> float:
@@ -163,9 +177,10 @@ class LayerTiming:
 
 def time_grouped_layers(in_channels: int = 256, out_channels: int = 256, size: int = 32, batch: int = 8,
                         groups: Sequence[int] = (1, 2, 4, 8, 16, 32, 64, 128, 256), kernel_size: int = 3,
-                        repeats: int = 10, device=None, seed: int = 0) -> list[LayerTiming]:
+                        repeats: int = 10, device=None, seed: int = 0, clock: str = "auto") -> list[LayerTiming]:
     """Time ``nn.Conv2d(in_channels, out_channels, kernel_size, padding=k // 2, groups=g)`` for each ``g``
-    on a ``[batch, in_channels, size, size]`` input: multiply-adds fall by ``g``; does the time?"""
+    on a ``[batch, in_channels, size, size]`` input: multiply-adds fall by ``g``; does the time?
+    ``clock`` as for ``time_forward``."""
     in_channels = check_int("in_channels", in_channels, min_value=1)
     out_channels = check_int("out_channels", out_channels, min_value=1)
     size = check_int("size", size, min_value=1)
@@ -180,7 +195,7 @@ def time_grouped_layers(in_channels: int = 256, out_channels: int = 256, size: i
                           bias=False).to(device)
         counts = module_counts(layer, size)
         timings.append(LayerTiming(g, counts.parameters, counts.multiply_adds * batch,
-                                   time_forward(layer, x, repeats=repeats)))
+                                   time_forward(layer, x, repeats=repeats, clock=clock)))
     return timings
 
 

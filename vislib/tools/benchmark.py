@@ -62,6 +62,7 @@ class WidgetBenchmark:
 NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
+    NotebookGoal("notebooks/03_grouped_convolutions.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=1500),
     NotebookGoal("notebooks/05_atrous_deeplab.ipynb", quick_seconds=120, full_seconds=300),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
@@ -73,6 +74,8 @@ WIDGETS = [
     WidgetBenchmark("00 start here: saturation", "vislib.widgets.nonlinearities:saturation_widget"),
     WidgetBenchmark("01 batch norm: activation distributions",
                     "vislib.tools.benchmark:batchnorm_activation_widget"),
+    WidgetBenchmark("03 grouped convolutions: channel connectivity",
+                    "vislib.widgets.grouped_conv:connectivity_widget"),
     WidgetBenchmark("05 atrous: receptive-field explorer", "vislib.widgets.receptive_field:receptive_field_widget"),
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
     WidgetBenchmark("06 scoring: precision and recall at a threshold",
