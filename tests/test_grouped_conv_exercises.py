@@ -84,3 +84,13 @@ def test_the_counts_formula_passes():
 def test_count_mistakes_are_named(wrong, message):
     with pytest.raises(AssertionError, match=message):
         check_grouped_conv_counts(wrong)
+
+
+def test_an_unwritten_exercise_reaches_the_student_as_not_implemented():
+    def unwritten(*args):
+        raise NotImplementedError("Exercise: write the body of my_grouped_conv2d")
+
+    with pytest.raises(NotImplementedError, match="my_grouped_conv2d"):
+        check_grouped_conv2d(unwritten)
+    with pytest.raises(NotImplementedError):
+        check_grouped_conv_counts(unwritten)
