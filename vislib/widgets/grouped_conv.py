@@ -19,5 +19,5 @@ def connectivity_widget(channels: int = 16, groups: int = 4, layout: str = LAYOU
         "layout": ipywidgets.ToggleButtons(options=list(LAYOUTS), value=layout, description="show"),
     }
     warm_up = [{"channels": c, "layout": l, "groups": min(groups, c)} for c in (8, 16, 32) for l in LAYOUTS]
-    return Interactive(connectivity_state, ConnectivityView(), controls, ncols=3, figsize=(12, 4.6),
+    return Interactive(connectivity_state, ConnectivityView(), controls, ncols=3, figsize=(10.5, 4.2),
                        controls_per_row=3, warm_up=warm_up)
