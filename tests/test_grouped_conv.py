@@ -342,3 +342,12 @@ def test_ilsvrc_table_has_a_source_for_every_number():
         assert row["source"] and row["checked"] in ("source text", "secondary", "not re-checked")
     with pytest.raises(FileNotFoundError, match="assets/ilsvrc_top5.csv"):
         load_ilsvrc_top5("/nonexistent.csv")
+
+
+def test_figure3_forms_are_reproducible_and_leave_the_random_state_alone():
+    state = torch.random.get_rng_state()
+    first, second = figure3_forms(16, 4, 2, seed=5), figure3_forms(16, 4, 2, seed=5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(first[2].conv2.weight, second[2].conv2.weight)
+    with pytest.raises(ValueError, match="cardinality must be >= 1"):
+        figure3_forms(16, 0, 2)

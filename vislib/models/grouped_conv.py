@@ -141,10 +141,12 @@ def figure3_forms(channels: int = 256, cardinality: int = 32, width: int = 4, se
     channels = check_int("channels", channels, min_value=1)
     cardinality = check_int("cardinality", cardinality, min_value=1)
     width = check_int("width", width, min_value=1)
-    torch.manual_seed(check_int("seed", seed, min_value=0))
-    grouped = GroupedConvBlock(channels, cardinality, width)
-    paths = AggregatedPaths(channels, cardinality, width)
-    concatenated = EarlyConcatenation(channels, cardinality, width)
+    seed = check_int("seed", seed, min_value=0)
+    with torch.random.fork_rng():  # leave the caller's random state alone
+        torch.manual_seed(seed)
+        grouped = GroupedConvBlock(channels, cardinality, width)
+        paths = AggregatedPaths(channels, cardinality, width)
+        concatenated = EarlyConcatenation(channels, cardinality, width)
     for i in range(cardinality):
         rows = slice(i * width, (i + 1) * width)
         for form in (paths, concatenated):
