@@ -30,6 +30,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
     NotebookGoal("notebooks/02_residual_connections.ipynb", quick_seconds=90, full_seconds=480),
+    NotebookGoal("notebooks/03_grouped_convolutions.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=1500),
     NotebookGoal("notebooks/05_atrous_deeplab.ipynb", quick_seconds=120, full_seconds=300),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
@@ -44,6 +45,7 @@ WIDGETS = [
         "01 batch norm: activation distributions", "vislib.tools.benchmark.fixtures:batchnorm_activation_widget"
     ),
     WidgetBenchmark("02 residual: gradient flow", "vislib.tools.benchmark.fixtures:residual_gradient_flow_widget"),
+    WidgetBenchmark("03 grouped convolutions: channel connectivity", "vislib.widgets.grouped_conv:connectivity_widget"),
     WidgetBenchmark("05 atrous: receptive-field explorer", "vislib.widgets.receptive_field:receptive_field_widget"),
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
     WidgetBenchmark(
