@@ -114,14 +114,13 @@ def plot_gradient_profiles(
 def plot_degradation(axes, experiment, window: int = 20) -> None:
     """Left: training loss curves (mean over seeds, the seeds' range shaded). Right: test accuracy during training."""
     loss_ax, accuracy_ax = axes
-    deepest = max(experiment.depths)
+    # The deepest networks solid, then dashed, dotted, dash-dotted for shallower ones.
+    line_styles = dict(zip(sorted(experiment.depths, reverse=True), ["-", "--", ":", "-."] * 4))
     for depth in experiment.depths:
         for residual in (False, True):
             runs = [experiment.run(depth, residual, seed) for seed in experiment.seeds]
             style = dict(
-                color=NETWORK_COLORS[residual],
-                linestyle="-" if depth == deepest else "--",
-                label=network_label(depth, residual),
+                color=NETWORK_COLORS[residual], linestyle=line_styles[depth], label=network_label(depth, residual)
             )
             length = min(len(r.losses) for r in runs)
             curves = np.array([smooth(r.losses[:length], window) for r in runs])
