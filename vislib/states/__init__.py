@@ -1,0 +1,1 @@
+"""Widget states: pure, cheap functions of precomputed results (no matplotlib, no ipywidgets)."""
