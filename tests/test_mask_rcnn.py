@@ -258,3 +258,19 @@ def test_static_plots_draw(trained, explorer):
     plot_pooler_ablation(ax, {"RoI Align": {"AP": [0.5, 0.6], "AP50": [0.9, 0.8], "AP75": [0.5, 0.4]},
                               "RoI Pool": {"AP": [0.3, 0.4], "AP50": [0.8, 0.8], "AP75": [0.2, 0.3]}})
     assert len(ax.patches) == 6
+
+
+def test_compare_poolers_trains_each_pooler_per_seed_with_the_same_budget(data):
+    from vislib.training.mask_rcnn import compare_poolers
+
+    held_out = ShapesDataset(3, image_size=SIZE, seed=2)
+    comparison = compare_poolers(lambda pooler: tiny_model(pooler=pooler), data, held_out, seeds=(0, 1), epochs=1,
+                                 batch_size=4)
+    assert comparison.poolers == ("align", "pool") and comparison.seeds == (0, 1)
+    for pooler in comparison.poolers:
+        assert len(comparison.values(pooler, "AP50")) == 2 and len(comparison.seconds[pooler]) == 2
+        values = comparison.values(pooler, "AP75")
+        assert comparison.mean(pooler, "AP75") == pytest.approx(np.mean(values))
+        assert comparison.spread(pooler, "AP75") == pytest.approx(np.std(values, ddof=1))
+    with pytest.raises(ValueError, match="at least one value"):
+        compare_poolers(lambda pooler: tiny_model(pooler=pooler), data, held_out, seeds=(), epochs=1)

@@ -67,6 +67,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
     NotebookGoal("notebooks/07_yolo.ipynb", quick_seconds=120, full_seconds=600),
     NotebookGoal("notebooks/08_rcnn_family.ipynb", quick_seconds=120, full_seconds=600),
+    NotebookGoal("notebooks/09_instance_segmentation.ipynb", quick_seconds=120, full_seconds=900),
 ]
 
 WIDGETS = [
@@ -79,6 +80,7 @@ WIDGETS = [
                     "vislib.tools.benchmark:detection_precision_recall_widget"),
     WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark:yolo_grid_widget"),
     WidgetBenchmark("08 R-CNN: RoIAlign sampling", "vislib.widgets.roi:roi_align_widget"),
+    WidgetBenchmark("09 Mask R-CNN: instance explorer", "vislib.tools.benchmark:instance_explorer_widget"),
 ]
 
 
@@ -100,6 +102,25 @@ def yolo_grid_widget() -> Interactive:
     shown = [held_out[i] for i in range(len(held_out))]
     grid = GridPredictions(model.cpu(), torch.stack([image for image, _ in shown]), [t for _, t in shown], num_boxes=2)
     return grid_prediction_widget(grid, train_set.classes)
+
+
+def instance_explorer_widget() -> Interactive:
+    """The 09 notebook's instance explorer on a small Mask R-CNN (160 images, 2 epochs) and 8 held-out images."""
+    import torch
+
+    from vislib.data.shapes import ShapesDataset
+    from vislib.models.mask_rcnn import small_mask_rcnn
+    from vislib.states.mask_rcnn import InstanceExplorer
+    from vislib.training.mask_rcnn import train_mask_rcnn
+    from vislib.widgets.mask_rcnn import instance_explorer_widget as widget
+
+    train_set = ShapesDataset(160, image_size=128, seed=1)
+    held_out = ShapesDataset(8, image_size=128, seed=2)
+    torch.manual_seed(0)
+    model = small_mask_rcnn(len(train_set.classes) + 1, 128)
+    train_mask_rcnn(model, train_set, epochs=2, device=runtime.device())
+    explorer = InstanceExplorer(model.cpu(), [held_out[i] for i in range(len(held_out))], min_score=0.3)
+    return widget(explorer, train_set.classes)
 
 
 def detection_precision_recall_widget() -> Interactive:

@@ -43,7 +43,8 @@ from vislib.training.detection import (
 from vislib.training.faster_rcnn import LOSS_PARTS as BOX_LOSS_PARTS
 from vislib.training.faster_rcnn import LR_SCHEDULES, OPTIMIZERS
 
-__all__ = ["LOSS_PARTS", "MaskRCNNTrainingRun", "predict", "to_coco_mask_results", "train_mask_rcnn"]
+__all__ = ["LOSS_PARTS", "MaskRCNNTrainingRun", "PoolerComparison", "compare_poolers", "evaluate", "predict",
+           "to_coco_mask_results", "train_mask_rcnn"]
 
 LOSS_PARTS = BOX_LOSS_PARTS + ("loss_mask",)
 """torchvision's five losses: Faster R-CNN's four and the mask head's binary cross-entropy."""
@@ -238,3 +239,82 @@ def to_coco_mask_results(predictions: list[dict], image_ids) -> list[dict]:
     for result, mask in zip(results, masks):
         result["segmentation"] = rle_encode(mask)
     return results
+
+
+def evaluate(model: nn.Module, dataset, *, ground_truth: dict | None = None) -> dict:
+    """Box and mask COCO summaries of ``model`` on ``dataset``: ``{"bbox": {...12 numbers}, "segm": {...}}``.
+
+    ``ground_truth`` is the data set's COCO dict (default :func:`vislib.data.shapes.to_coco` of it).
+    """
+    from vislib.data.shapes import to_coco
+    from vislib.metrics.coco import coco_evaluate
+
+    if ground_truth is None:
+        ground_truth = to_coco(dataset)
+    check_type("ground_truth", ground_truth, dict, "a COCO ground-truth dict")
+    predictions = predict(model, dataset)
+    image_ids = [image["id"] for image in ground_truth["images"]]
+    return {"bbox": dict(coco_evaluate(ground_truth, to_coco_results(predictions, image_ids), "bbox").summary),
+            "segm": dict(coco_evaluate(ground_truth, to_coco_mask_results(predictions, image_ids), "segm").summary)}
+
+
+@dataclass
+class PoolerComparison:
+    """:func:`compare_poolers`' measurements: for each pooler, one entry per seed."""
+
+    poolers: tuple[str, ...]
+    seeds: tuple[int, ...]
+    mask: dict[str, list[dict]] = field(default_factory=dict)  # pooler -> per seed, the 12 segm numbers
+    box: dict[str, list[dict]] = field(default_factory=dict)  # pooler -> per seed, the 12 bbox numbers
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # pooler -> per seed, training seconds
+    final_losses: dict[str, list[float]] = field(default_factory=dict)
+
+    def values(self, pooler: str, metric: str, kind: str = "mask") -> list[float]:
+        """``metric`` (``"AP"``, ``"AP50"``, ``"AP75"``, ...) of every seed's ``kind`` (mask or box) evaluation."""
+        check_choice("kind", kind, ("mask", "box"))
+        return [summary[metric] for summary in (self.mask if kind == "mask" else self.box)[pooler]]
+
+    def mean(self, pooler: str, metric: str, kind: str = "mask") -> float:
+        values = self.values(pooler, metric, kind)
+        return sum(values) / len(values)
+
+    def spread(self, pooler: str, metric: str, kind: str = "mask") -> float:
+        """The sample standard deviation over seeds (0 with one seed)."""
+        values = self.values(pooler, metric, kind)
+        if len(values) < 2:
+            return 0.0
+        mean = sum(values) / len(values)
+        return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def compare_poolers(build_model, train_set, held_out, *, poolers=("align", "pool"), seeds=(0,), epochs: int,
+                    device=None, show_progress: bool = False, **train_options) -> PoolerComparison:
+    """Train ``build_model(pooler)`` once per pooler and seed with the same budget, and score each on ``held_out``.
+
+    For every seed both poolers start from the same initial weights where their parameters coincide (the
+    torch seed is set to ``seed`` before building) and see the same images in the same order (training
+    ``seed``). Returns a :class:`PoolerComparison` with COCO's box and mask numbers per run.
+    """
+    check_callable("build_model", build_model)
+    check_type("poolers", poolers, (tuple, list), "a tuple of pooler names")
+    check_type("seeds", seeds, (tuple, list), "a tuple of seeds")
+    if not seeds or not poolers:
+        raise ValueError("poolers and seeds must each hold at least one value")
+    seeds = tuple(check_int(f"seeds[{k}]", s, min_value=0) for k, s in enumerate(seeds))
+    from vislib.data.shapes import to_coco
+
+    ground_truth = to_coco(held_out)
+    comparison = PoolerComparison(tuple(poolers), seeds)
+    runs = [(seed, pooler) for seed in seeds for pooler in poolers]
+    for seed, pooler in progress(runs, desc="pooler runs", disable=not show_progress):
+        torch.manual_seed(seed)
+        model = build_model(pooler)
+        if device is not None:
+            model.to(device)
+        run = train_mask_rcnn(model, train_set, epochs=epochs, seed=seed, device=device, **train_options)
+        scores = evaluate(model, held_out, ground_truth=ground_truth)
+        comparison.mask.setdefault(pooler, []).append(scores["segm"])
+        comparison.box.setdefault(pooler, []).append(scores["bbox"])
+        comparison.seconds.setdefault(pooler, []).append(sum(run.epoch_seconds))
+        comparison.final_losses.setdefault(pooler, []).append(run.epoch_losses[-1])
+    return comparison
