@@ -120,7 +120,7 @@ def small_mask_rcnn(
     anchor_sizes: Sequence[float] | None = None,
     aspect_ratios: Sequence[float] = DEFAULT_ASPECT_RATIOS,
     representation_size: int = 128,
-    mask_layers: Sequence[int] = (64, 64),
+    mask_layers: Sequence[int] = (32, 32),
     mask_resolution: int = 14,
     rpn_pre_nms_top_n: tuple[int, int] = (600, 300),
     rpn_post_nms_top_n: tuple[int, int] = (300, 100),
@@ -144,7 +144,8 @@ def small_mask_rcnn(
         width, out_channels, anchor_sizes, aspect_ratios, representation_size, rpn_pre_nms_top_n,
             rpn_post_nms_top_n, box_batch_size_per_image, box_positive_fraction, box_score_thresh:
             as in :func:`~vislib.models.faster_rcnn.small_faster_rcnn`.
-        mask_layers (sequence of int): channels of the mask FCN's conv layers (the paper: four of 256).
+        mask_layers (sequence of int): channels of the mask FCN's conv layers (the paper: four of 256;
+            here two of 32, which keeps the mask branch's cost near the backbone's on a CPU).
         mask_resolution (int): the mask branch's pooled size; its masks are twice as large (14 -> 28).
         box_detections_per_img (int): detections kept per image (a shapes image holds at most 4 objects).
     """
