@@ -210,3 +210,10 @@ def test_check_paste_mask_rejects_a_wrong_shape():
                          else torch.zeros(3))
     with pytest.raises(AssertionError, match="Follow the four steps"):
         check_paste_mask(lambda mask, box, size: F.pad(torch.zeros(size), (0, 0, 0, 0)) + 0.01)
+
+
+def test_the_mask_iou_checkers_oracle_is_pycocotools():
+    from vislib.exercises.mask_rcnn import _coco_mask_iou, _mask_iou_cases
+
+    for _, masks1, masks2 in _mask_iou_cases():
+        assert np.allclose(_coco_mask_iou(masks1, masks2).numpy(), coco_iou(masks1, masks2), atol=1e-12)

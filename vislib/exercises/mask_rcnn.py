@@ -1,8 +1,8 @@
 """Checkers of the instance-segmentation notebook's exercises (mask IoU, pasting a mask).
 
 Each ``check_*`` calls a student's function on many inputs, compares it with an
-established oracle (``pycocotools.mask.iou``, torchvision's
-``paste_masks_in_image``) and raises ``AssertionError`` naming the first failing
+established oracle (``pycocotools.mask.iou``, through its proven twin
+:func:`vislib.ops.masks.mask_iou`; torchvision's ``paste_masks_in_image``) and raises ``AssertionError`` naming the first failing
 input and, where it can tell, the usual mistake.
 """
 
@@ -15,19 +15,15 @@ import torch
 import torch.nn.functional as F
 
 from vislib._checks import check_callable
+from vislib.ops.masks import mask_iou
 
 __all__ = ["check_mask_iou", "check_paste_mask"]
 
 
 def _coco_mask_iou(masks1: torch.Tensor, masks2: torch.Tensor) -> torch.Tensor:
-    """``pycocotools.mask.iou`` of two sets of binary masks (no crowds): the oracle, ``[N, M]``."""
-    from pycocotools import mask as mask_utils
-
-    def encode(masks):
-        return mask_utils.encode(np.asfortranarray(masks.numpy().astype(np.uint8).transpose(1, 2, 0)))
-
-    iou = mask_utils.iou(encode(masks1), encode(masks2), [0] * len(masks2))
-    return torch.from_numpy(np.asarray(iou, dtype=np.float64).reshape(len(masks1), len(masks2)))
+    """The oracle, ``[N, M]``: :func:`vislib.ops.masks.mask_iou`, which ``tests/test_mask_rcnn_ops.py`` proves equal
+    to ``pycocotools.mask.iou`` (no crowds), so that pycocotools stays a test-only dependency."""
+    return mask_iou(masks1, masks2)
 
 
 def _mask_iou_cases():
@@ -46,16 +42,16 @@ def _mask_iou_cases():
                torch.rand(m, height, width, generator=generator) > torch.rand(m, 1, 1, generator=generator))
 
 
-def check_mask_iou(mask_iou: Callable) -> int:
+def check_mask_iou(student_mask_iou: Callable) -> int:
     """Check ``mask_iou(masks1 [N, H, W], masks2 [M, H, W]) -> [N, M]`` (bool masks) against ``pycocotools``.
 
     Returns the number of cases checked.
     """
-    check_callable("mask_iou", mask_iou)
+    check_callable("mask_iou", student_mask_iou)
     cases = list(_mask_iou_cases())
     for what, masks1, masks2 in cases:
         expected = _coco_mask_iou(masks1, masks2)
-        got = mask_iou(masks1.clone(), masks2.clone())
+        got = student_mask_iou(masks1.clone(), masks2.clone())
         where = f"for {what}"
         if not isinstance(got, torch.Tensor):
             raise AssertionError(f"mask_iou must return a torch.Tensor [N, M] {where}, got {type(got).__name__}")
