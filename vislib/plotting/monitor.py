@@ -32,11 +32,19 @@ def plot_monitor(axes, history: MonitorHistory) -> None:
         epochs = [e.epoch for e in history.epochs]
         map_ax.plot(epochs, history.ap50, "o-", color=OKABE_ITO[0], label="mAP@.5")
         map_ax.plot(epochs, history.ap, "s-", color=OKABE_ITO[1], label="mAP@[.5:.95]")
+        if history.mask_ap50:
+            map_ax.plot(epochs, history.mask_ap50, "o--", color=OKABE_ITO[2], label="mask mAP@.5")
+            map_ax.plot(epochs, history.mask_ap, "s--", color=OKABE_ITO[3], label="mask mAP@[.5:.95]")
         map_ax.legend(loc="upper left", fontsize="small")
     else:
         pr_ax.set_title("PR curves at IoU 0.5 (after the first epoch)")
     pr_ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall", ylabel="precision")
-    map_ax.set(ylim=(0, 1.02), xlabel="epoch", ylabel="mAP", title="held-out mAP")
+    map_ax.set(
+        ylim=(0, 1.02),
+        xlabel="epoch",
+        ylabel="mAP",
+        title="held-out mAP (boxes, masks)" if history.mask_ap50 else "held-out mAP",
+    )
 
 
 class TrainingMonitor:
@@ -46,11 +54,13 @@ class TrainingMonitor:
     ``predict(model) -> list of per-image predictions`` and ``ground_truth``
     (COCO dict of the same images) define the held-out set; ``run.losses`` are
     the training losses so far. Each call records how long predicting,
-    evaluating and drawing took (``costs``), to compare with the epoch.
+    evaluating and drawing took (``costs``), to compare with the epoch. With ``masks=True``
+    the predictions' ``masks`` are scored too (mask AP, COCO ``segm``) and drawn next to the box mAP.
     """
 
-    def __init__(self, predict: Callable, ground_truth: dict, class_names, *, live: bool = True):
+    def __init__(self, predict: Callable, ground_truth: dict, class_names, *, live: bool = True, masks: bool = False):
         self.predict = predict
+        self.masks = masks
         self.ground_truth = ground_truth
         self.history = MonitorHistory(tuple(class_names))
         self.live = LiveFigure(ncols=3, figsize=(15, 4.2)) if live else None
@@ -62,7 +72,7 @@ class TrainingMonitor:
         self.history.step_losses.extend(new_losses)
         predictions = self.predict(model)
         predicted = time.perf_counter()
-        self.history.epochs.append(evaluate_epoch(epoch, predictions, self.ground_truth, new_losses))
+        self.history.epochs.append(evaluate_epoch(epoch, predictions, self.ground_truth, new_losses, masks=self.masks))
         evaluated = time.perf_counter()
         if self.live is not None:
             self.live.update(plot_monitor, self.history)

@@ -29,6 +29,7 @@ class EpochEvaluation:
     precision_at_50: np.ndarray  # [K, 101]: per class, NaN where undefined
     per_class_ap50: dict  # category id -> AP at IoU 0.5
     seconds: float  # time spent evaluating
+    mask_summary: dict | None = None  # the 12 COCO numbers of the masks (segm), when the monitor scores masks
 
 
 @dataclass
@@ -47,16 +48,32 @@ class MonitorHistory:
     def ap(self) -> list[float]:
         return [e.summary["AP"] for e in self.epochs]
 
+    @property
+    def mask_ap50(self) -> list[float]:
+        return [e.mask_summary["AP50"] for e in self.epochs if e.mask_summary is not None]
+
+    @property
+    def mask_ap(self) -> list[float]:
+        return [e.mask_summary["AP"] for e in self.epochs if e.mask_summary is not None]
+
 
 def evaluate_epoch(
-    epoch: int, predictions: list[dict], ground_truth: dict, step_losses: list[float]
+    epoch: int, predictions: list[dict], ground_truth: dict, step_losses: list[float], masks: bool = False
 ) -> EpochEvaluation:
-    """Score one epoch's held-out predictions against a COCO ground-truth dict."""
+    """Score one epoch's held-out predictions against a COCO ground-truth dict (with ``masks``, also
+    their ``masks`` by COCO's ``segm`` evaluation: mask AP)."""
     epoch = check_int("epoch", epoch, min_value=0)
     check_type("ground_truth", ground_truth, dict, "a COCO ground-truth dict")
     start = time.perf_counter()
     image_ids = [image["id"] for image in ground_truth["images"]]
     evaluation = coco_evaluate(ground_truth, to_coco_results(predictions, image_ids), iou_type="bbox")
+    mask_summary = None
+    if masks:
+        from vislib.training.mask_rcnn import to_coco_mask_results
+
+        mask_summary = dict(
+            coco_evaluate(ground_truth, to_coco_mask_results(predictions, image_ids), iou_type="segm").summary
+        )
     curves = evaluation.precision[0, :, :, 0, -1].T.astype(float)  # IoU 0.5, all areas, 100 detections: [K, R]
     curves[curves < 0] = np.nan
     return EpochEvaluation(
@@ -67,4 +84,5 @@ def evaluate_epoch(
         precision_at_50=curves,
         per_class_ap50=evaluation.per_class_ap(iou_threshold=0.5),
         seconds=time.perf_counter() - start,
+        mask_summary=mask_summary,
     )

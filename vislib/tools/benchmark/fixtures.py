@@ -78,3 +78,22 @@ def residual_gradient_flow_widget() -> Interactive:
         show_progress=False,
     )
     return gradient_flow_widget(GradientFlowRecords.from_experiment(experiment))
+
+
+def instance_explorer_widget() -> Interactive:
+    """The 09 notebook's instance explorer on a small Mask R-CNN (160 images, 2 epochs) and 8 held-out images."""
+    import torch
+
+    from vislib.data.shapes import ShapesDataset
+    from vislib.models.mask_rcnn import small_mask_rcnn
+    from vislib.states.mask_rcnn import InstanceExplorer
+    from vislib.training.mask_rcnn import train_mask_rcnn
+    from vislib.widgets.mask_rcnn import instance_explorer_widget as widget
+
+    train_set = ShapesDataset(160, image_size=128, seed=1)
+    held_out = ShapesDataset(8, image_size=128, seed=2)
+    torch.manual_seed(0)
+    model = small_mask_rcnn(len(train_set.classes) + 1, 128)
+    train_mask_rcnn(model, train_set, epochs=2, device=runtime.device())
+    explorer = InstanceExplorer(model.cpu(), [held_out[i] for i in range(len(held_out))], min_score=0.3)
+    return widget(explorer, train_set.classes)

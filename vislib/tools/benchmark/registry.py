@@ -36,6 +36,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
     NotebookGoal("notebooks/07_yolo.ipynb", quick_seconds=120, full_seconds=600),
     NotebookGoal("notebooks/08_rcnn_family.ipynb", quick_seconds=120, full_seconds=600),
+    NotebookGoal("notebooks/09_instance_segmentation.ipynb", quick_seconds=120, full_seconds=900),
 ]
 
 
@@ -54,6 +55,7 @@ WIDGETS = [
     ),
     WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark.fixtures:yolo_grid_widget"),
     WidgetBenchmark("08 R-CNN: RoIAlign sampling", "vislib.widgets.roi:roi_align_widget"),
+    WidgetBenchmark("09 Mask R-CNN: instance explorer", "vislib.tools.benchmark.fixtures:instance_explorer_widget"),
 ]
 
 

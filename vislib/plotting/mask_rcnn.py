@@ -1,0 +1,192 @@
+"""Pictures of the instance-segmentation notebook: labels, mask targets, predictions, the pooler ablation,
+and the instance explorer's :class:`InstanceView`."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.patches import Rectangle
+
+from vislib.plotting.detection import plot_detection_sample
+from vislib.plotting.segmentation import plot_label_map
+from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
+from vislib.plotting.view import View
+from vislib.states.mask_rcnn import InstanceState
+
+__all__ = ["InstanceView", "plot_label_kinds", "plot_mask_targets", "plot_pooler_ablation", "plot_predictions"]
+
+OVERLAP_COLORS = (
+    "#00000000",
+    ROLE_COLORS["true_positive"],
+    ROLE_COLORS["false_positive"],
+    ROLE_COLORS["false_negative"],
+)
+"""Pixel codes of :attr:`InstanceState.overlap`: none, both, predicted only, ground truth only."""
+
+
+def _box_patch(ax, box, color, **kwargs):
+    return ax.add_patch(
+        Rectangle(
+            (box[0], box[1]),
+            box[2] - box[0],
+            box[3] - box[1],
+            fill=False,
+            edgecolor=color,
+            linewidth=kwargs.pop("linewidth", 2),
+            **kwargs,
+        )
+    )
+
+
+def plot_label_kinds(axes, image, target: dict, class_names) -> None:
+    """Three panels for one image: the semantic map (category only), boxes (category + instance),
+    instance masks (category + instance, per pixel)."""
+    semantic_ax, box_ax, instance_ax = axes
+    plot_label_map(semantic_ax, target["semantic_mask"], len(class_names) + 1, title="semantic map: a class per pixel")
+    plot_detection_sample(box_ax, image, target, class_names, masks=False, title="boxes: class + instance")
+    plot_detection_sample(
+        instance_ax, image, target, class_names, masks=True, title="instance masks: class + instance, per pixel"
+    )
+
+
+def plot_mask_targets(axes, image, mask, proposals, targets) -> None:
+    """Top row: the image, one ground-truth mask (tinted) and each proposal's box; bottom row: the 28 x 28
+    targets RoI Align reads from that mask inside each box. ``axes`` is ``[2, len(proposals)]``."""
+    picture = image.permute(1, 2, 0).numpy()
+    overlay = np.zeros((*picture.shape[:2], 4))
+    overlay[np.asarray(mask, bool)] = to_rgba(ROLE_COLORS["ground_truth"], 0.5)
+    for k, (box, target) in enumerate(zip(proposals.tolist(), targets)):
+        top, bottom = axes[0, k], axes[1, k]
+        top.imshow(picture)
+        top.imshow(overlay)
+        _box_patch(top, box, ROLE_COLORS["prediction"])
+        top.set_title(f"proposal {k + 1}: ({box[0]:.0f}, {box[1]:.0f})–({box[2]:.0f}, {box[3]:.0f})", fontsize="small")
+        top.set_xticks([]), top.set_yticks([])
+        shown = bottom.imshow(np.asarray(target), cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        bottom.set_title(f"target {np.asarray(target).shape[0]}×{np.asarray(target).shape[1]}", fontsize="small")
+        bottom.set_xticks([]), bottom.set_yticks([])
+    axes[1, -1].figure.colorbar(shown, ax=list(axes[1]), shrink=0.8, label="fraction of the bin inside the mask")
+
+
+def plot_predictions(
+    ax, image, prediction: dict, class_names, *, min_score: float = 0.5, title: str | None = None
+) -> None:
+    """An image with the detections scoring at least ``min_score``: box, class, score and pasted mask."""
+    keep = prediction["scores"] >= min_score
+    target = {
+        "boxes": prediction["boxes"][keep],
+        "labels": prediction["labels"][keep],
+        "masks": prediction["masks"][keep],
+    }
+    plot_detection_sample(ax, image, target, class_names, masks=True, title=title)
+    for box, score in zip(target["boxes"].tolist(), prediction["scores"][keep].tolist()):
+        ax.text(
+            box[2],
+            box[3] + 1,
+            f"{score:.2f}",
+            color="white",
+            fontsize="x-small",
+            ha="right",
+            va="top",
+            bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
+        )
+
+
+def plot_pooler_ablation(ax, scores: dict, metrics=("AP", "AP50", "AP75")) -> None:
+    """Grouped bars: each pooler's mean mask AP per metric, each seed a dot, the range as an error bar.
+
+    ``scores`` maps a pooler's name to ``{metric: [value per seed]}``.
+    """
+    width = 0.8 / len(scores)
+    x = np.arange(len(metrics))
+    for k, (name, values) in enumerate(scores.items()):
+        means = [float(np.mean(values[m])) for m in metrics]
+        low = [mean - min(values[m]) for mean, m in zip(means, metrics)]
+        high = [max(values[m]) - mean for mean, m in zip(means, metrics)]
+        position = x - 0.4 + width * (k + 0.5)
+        ax.bar(
+            position,
+            means,
+            width * 0.9,
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            alpha=0.8,
+            label=name,
+            yerr=[low, high],
+            capsize=4,
+        )
+        for j, m in enumerate(metrics):
+            ax.plot([position[j]] * len(values[m]), values[m], "o", color="black", markersize=3)
+    ax.set_xticks(x, [f"mask {m}" for m in metrics])
+    ax.set(ylim=(0, 1.02), ylabel="held-out mask AP", title="RoI Align vs RoI Pool (bars: mean; dots: seeds)")
+    ax.legend(fontsize="small", loc="upper right")
+
+
+class InstanceView(View):
+    """A: the image, the detection's box and pasted mask, the matched ground-truth box (dashed).
+    B: the mask head's 28 x 28 probabilities for the detected class. C: the pasted mask at the threshold
+    against the ground-truth mask: both (green), predicted only, ground truth only."""
+
+    def __init__(self, images, class_names):
+        self.images = images  # list of [H, W, 3] arrays
+        self.class_names = tuple(class_names)
+
+    def setup(self, axes, state: InstanceState):
+        self.image_ax, self.probs_ax, self.overlap_ax = axes
+        height, width = state.mask.shape
+        self.picture = self.image_ax.imshow(self.images[state.image_index])
+        self.tint = self.image_ax.imshow(np.zeros((height, width, 4)), interpolation="nearest")
+        self.box = _box_patch(self.image_ax, state.box, ROLE_COLORS["prediction"])
+        self.truth_box = _box_patch(self.image_ax, state.box, ROLE_COLORS["ground_truth"], linestyle="--")
+        self.label = self.image_ax.text(
+            0.5, -0.02, "", transform=self.image_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
+        self.image_ax.set_title("detection (box, mask), ground truth dashed", fontsize="small")
+        size = state.mask_probs.shape[0]
+        self.probs = self.probs_ax.imshow(state.mask_probs, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        self.probs_ax.set_title(f"mask head: {size}×{size} probabilities of the class", fontsize="small")
+        self.probs_ax.set(xlabel="mask column", ylabel="mask row")
+        self.probs_ax.grid(False)
+        self.probs_ax.figure.colorbar(self.probs, ax=self.probs_ax, shrink=0.8, label="probability")
+        self.overlap = self.overlap_ax.imshow(
+            np.zeros((height, width)), cmap=ListedColormap(OVERLAP_COLORS), vmin=-0.5, vmax=3.5, interpolation="nearest"
+        )
+        self.overlap_ax.set_title(
+            "pasted mask > threshold vs ground truth:\nboth (green), predicted only (red), ground truth only (orange)",
+            fontsize="small",
+        )
+        self.iou_text = self.overlap_ax.text(
+            0.5, -0.02, "", transform=self.overlap_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
+        self.overlap_picture = self.overlap_ax.imshow(self.images[state.image_index], alpha=0.25, zorder=0)
+        for ax in (self.image_ax, self.overlap_ax):
+            ax.set_xticks([]), ax.set_yticks([])
+        return [self.tint, self.box, self.truth_box, self.label, self.probs, self.overlap, self.iou_text]
+
+    def background_key(self, state: InstanceState):
+        return state.image_index
+
+    def update(self, state: InstanceState) -> None:
+        picture = self.images[state.image_index]
+        self.picture.set_data(picture)
+        self.overlap_picture.set_data(picture)
+        tint = np.zeros((*state.mask.shape, 4))
+        tint[state.mask] = to_rgba(ROLE_COLORS["prediction"], 0.5)
+        self.tint.set_data(tint)
+        box = state.box
+        self.box.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
+        self.truth_box.set_visible(state.truth_box is not None)
+        if state.truth_box is not None:
+            t = state.truth_box
+            self.truth_box.set_bounds(t[0], t[1], t[2] - t[0], t[3] - t[1])
+        self.label.set_text(
+            f"detection {state.detection + 1} of {state.num_detections}: "
+            f"{self.class_names[state.label - 1]}, score {state.score:.2f}"
+        )
+        self.probs.set_data(state.mask_probs)
+        self.overlap.set_data(state.overlap)
+        truth = (
+            f"ground truth: {self.class_names[state.truth_label - 1]}, box IoU {state.box_iou:.2f}"
+            if state.truth_index >= 0
+            else "no ground truth"
+        )
+        self.iou_text.set_text(f"threshold {state.threshold:.2f}: mask IoU {state.mask_iou:.3f}\n{truth}")
