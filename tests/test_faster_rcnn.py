@@ -18,7 +18,7 @@ from vislib.models.faster_rcnn import (
     SmallBackbone,
     anchor_grid,
     cell_anchors,
-    count_parameters,
+    count_parameters_by_part,
     default_anchor_sizes,
     rpn_proposals,
     small_faster_rcnn,
@@ -130,13 +130,13 @@ def test_forward_in_training_and_evaluation_mode(data):
         assert output["boxes"].shape[1] == 4 and len(output["boxes"]) <= 100
 
 
-def test_count_parameters_adds_up():
+def test_count_parameters_by_part_adds_up():
     model = tiny_model()
-    counts = count_parameters(model)
+    counts = count_parameters_by_part(model)
     assert counts["total"] == sum(p.numel() for p in model.parameters())
     assert counts["total"] == counts["backbone"] + counts["rpn"] + counts["roi_heads"]
     with pytest.raises(TypeError, match="FasterRCNN"):
-        count_parameters(torch.nn.Linear(2, 2))
+        count_parameters_by_part(torch.nn.Linear(2, 2))
 
 
 def test_rpn_proposals_are_what_the_model_passes_to_its_head(data):

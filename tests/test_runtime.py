@@ -76,3 +76,18 @@ def test_environment_report_names_versions_device_and_profile(monkeypatch):
     assert report["device"] in ("cpu", "cuda")
     assert report["packages"]["torch"] == torch.__version__.split("+")[0]
     assert all(version for version in report["packages"].values()), report["packages"]
+
+
+def test_notebook_results_records_the_profile_and_device_then_the_numbers_rounded(monkeypatch):
+    monkeypatch.setenv("VISLIB_PROFILE", "quick")
+    results = runtime.notebook_results(
+        {"mAP": 0.812345, "small": 0.0395123, "seconds": 48.8321, "images": 300, "goal": None, "name": "x"},
+        device=torch.device("cpu"),
+    )
+    assert list(results) == ["profile", "device", "mAP", "small", "seconds", "images", "goal", "name"]
+    assert results["profile"] == "quick" and results["device"] == "cpu"
+    assert results["mAP"] == 0.8123 and results["small"] == 0.0395 and results["seconds"] == 48.83
+    assert results["images"] == 300 and isinstance(results["images"], int)
+    assert results["goal"] == "not reached" and results["name"] == "x"
+    assert runtime.notebook_results({"accuracy": np.float32(0.5)})["accuracy"] == 0.5
+    assert "device" not in runtime.notebook_results({})

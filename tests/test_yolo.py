@@ -528,3 +528,25 @@ def test_training_step_helpers_stop_on_a_non_finite_loss_and_average_each_epoch(
         first_step=2,
     )
     assert len(run.epoch_losses) == 2 and len(run.on_epoch_seconds) == 1
+
+
+def test_elapsed_seconds_add_preparation_training_and_callbacks_epoch_by_epoch():
+    run = DetectorTrainingRun(prepare_seconds=1.0, epoch_seconds=[2.0, 3.0, 4.0], on_epoch_seconds=[0.5, 0.5, 0.5])
+    assert run.elapsed_seconds == pytest.approx([3.5, 7.0, 11.5])
+    assert run.seconds_to_reach([0.1, 0.8, 0.9], 0.8) == pytest.approx(7.0)  # >= the goal counts
+    assert run.seconds_to_reach([0.1, 0.2, 0.3], 0.8) is None
+
+
+def test_the_yolo_recipe_is_the_profiles_and_builds_its_data_and_model():
+    from vislib import runtime
+    from vislib.training.yolo import YOLO_RECIPES, yolo_recipe
+
+    assert yolo_recipe(runtime.Profile("quick")) is YOLO_RECIPES["quick"]
+    assert yolo_recipe(runtime.Profile("full")).epochs > YOLO_RECIPES["quick"].epochs
+    recipe = YOLO_RECIPES["quick"]
+    train_set, held_out = recipe.datasets()
+    assert (len(train_set), len(held_out)) == (recipe.train_images, recipe.held_out_images)
+    assert train_set[0][0].shape == (3, recipe.image_size, recipe.image_size)
+    first, second = recipe.model(4), recipe.model(4)  # seeded: the same weights twice
+    assert (first.grid_size, first.num_boxes, first.num_classes) == (recipe.grid_size, recipe.num_boxes, 4)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))

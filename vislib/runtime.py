@@ -13,9 +13,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import os
 import platform
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -154,3 +157,27 @@ def environment_report() -> dict[str, Any]:
         "profile": profile().name,
         "packages": packages,
     }
+
+
+def notebook_results(numbers: Mapping[str, Any], *, device=None, digits: int = 4) -> dict[str, Any]:
+    """A notebook's ``RESULTS``: the profile of this run (and its device, when given), then ``numbers``.
+
+    Floats keep 4 significant digits and at most ``digits`` decimals (an mAP of 0.81234 -> 0.8123, 48.8321
+    seconds -> 48.83); ``None`` (a goal never reached, say) reads "not reached"; anything else is kept as it
+    is. ``make benchmark`` runs the notebook and records these numbers in ``BENCHMARKS.md``.
+    """
+    results: dict[str, Any] = {"profile": profile().name}
+    if device is not None:
+        results["device"] = str(device)
+    for name, value in numbers.items():
+        results[name] = "not reached" if value is None else _rounded(value, digits)
+    return results
+
+
+def _rounded(value, digits: int):
+    if isinstance(value, numbers.Integral) or not isinstance(value, numbers.Real):
+        return value
+    value = float(value)
+    if not math.isfinite(value) or abs(value) < 1:
+        return round(value, digits) if math.isfinite(value) else value
+    return round(value, max(min(digits, 3 - int(math.floor(math.log10(abs(value))))), 0))

@@ -216,7 +216,7 @@ def precision_recall_at(matches: DetectionMatches, score_threshold: float) -> di
     Returns:
         dict: ``tp``, ``fp``, ``fn`` (ground-truth boxes not found) as ints, and
         ``precision = tp / (tp + fp)`` and ``recall = tp / num_ground_truth`` as
-        floats. With no detection above the threshold, precision is ``0 / 0 =
+        floats. With no score ``>= score_threshold``, precision is ``0 / 0 =
         nan`` (nothing was claimed, so nothing was right or wrong); with no
         ground truth, recall is ``nan``.
     """

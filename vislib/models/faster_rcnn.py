@@ -178,7 +178,7 @@ def small_faster_rcnn(
     return model
 
 
-def count_parameters(model: nn.Module) -> dict[str, int]:
+def count_parameters_by_part(model: nn.Module) -> dict[str, int]:
     """Trainable parameters of a Faster R-CNN's parts: ``backbone``, ``rpn``, ``roi_heads`` and ``total``."""
     check_type("model", model, nn.Module, "a torch.nn.Module")
     counts = {}

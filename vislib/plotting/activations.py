@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vislib.plotting.style import ROLE_COLORS
-from vislib.plotting.view import View
+from vislib.plotting.view import View, peak_normalized
 from vislib.states.activations import ActivationDistributionState
 from vislib.training.recording import STAGE_LABELS
 
@@ -13,11 +13,6 @@ NETWORKS = (
     ("plain", "without batch norm", ROLE_COLORS["without_batchnorm"]),
     ("batchnorm", "with batch norm", ROLE_COLORS["with_batchnorm"]),
 )
-
-
-def _peak_normalized(density: np.ndarray) -> np.ndarray:
-    peak = float(density.max()) if density.size else 0.0
-    return density / peak if peak > 0 else density
 
 
 class ActivationDistributionView(View):
@@ -32,7 +27,7 @@ class ActivationDistributionView(View):
         for ax, (key, _label, color) in zip(self.histogram_axes, NETWORKS):
             network = getattr(state, key)
             self.bars[key] = ax.stairs(
-                _peak_normalized(network.density), network.bin_edges, fill=True, color=color, alpha=0.75
+                peak_normalized(network.density), network.bin_edges, fill=True, color=color, alpha=0.75
             )
             ax.set_ylim(0, 1.05)
             ax.set_ylabel("relative frequency (peak = 1)")
@@ -70,7 +65,7 @@ class ActivationDistributionView(View):
         # Dynamic: the histograms at this step and the step markers.
         for key, label, _ in NETWORKS:
             network = getattr(state, key)
-            self.bars[key].set_data(_peak_normalized(network.density), network.bin_edges)
+            self.bars[key].set_data(peak_normalized(network.density), network.bin_edges)
             self.titles[key].set_text(
                 f"{label}, step {state.step}: mean {network.mean[state.step_index]:+.2f}, "
                 f"std {network.std[state.step_index]:.2f}"

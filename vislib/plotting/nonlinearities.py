@@ -6,13 +6,7 @@ import numpy as np
 
 from vislib.analysis.nonlinearities import OUTPUT_RANGES, Z_BIN_EDGES, ActivationResponse
 from vislib.plotting.style import OKABE_ITO
-from vislib.plotting.view import View
-
-
-def _peak_normalized(density: np.ndarray) -> np.ndarray:
-    """Scale a histogram so its tallest bar is 1: every spread fits the same axes."""
-    peak = float(np.max(density)) if density.size else 0.0
-    return density / peak if peak > 0 else density
+from vislib.plotting.view import View, peak_normalized
 
 
 def _min_max_scaled(values: np.ndarray) -> np.ndarray:
@@ -29,7 +23,7 @@ class SaturationView(View):
         self.left, self.right = np.ravel(axes)
         left, right = self.left, self.right
         self.z_bars = left.stairs(
-            _peak_normalized(response.z_density),
+            peak_normalized(response.z_density),
             Z_BIN_EDGES,
             fill=True,
             color=OKABE_ITO[5],
@@ -47,7 +41,7 @@ class SaturationView(View):
         self.left_title = left.set_title(" ")
 
         self.output_bars = right.stairs(
-            _peak_normalized(response.output_density),
+            peak_normalized(response.output_density),
             response.output_bin_edges,
             fill=True,
             color=OKABE_ITO[0],
@@ -70,7 +64,7 @@ class SaturationView(View):
         self.right.set_xlim(*OUTPUT_RANGES[name])
         self.right.set_xlabel(f"{name}(z)")
         # Dynamic: the two histograms and the two measurements.
-        self.z_bars.set_data(_peak_normalized(response.z_density))
-        self.output_bars.set_data(_peak_normalized(response.output_density), response.output_bin_edges)
+        self.z_bars.set_data(peak_normalized(response.z_density))
+        self.output_bars.set_data(peak_normalized(response.output_density), response.output_bin_edges)
         self.left_title.set_text(f"{response.saturated_fraction:.0%} of units saturated")
         self.right_title.set_text(f"mean gradient: {response.mean_gradient_ratio:.0%} of its maximum")

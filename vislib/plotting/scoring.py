@@ -9,14 +9,10 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
-from vislib.plotting.view import View
+from vislib.plotting.view import View, set_box
 from vislib.states.scoring import CORRECT_IOU, IoUState, ThresholdState
 
 STATUS_COLORS = {"TP": ROLE_COLORS["true_positive"], "FP": ROLE_COLORS["false_positive"], "below": "0.6"}
-
-
-def _set_box(patch: Rectangle, box) -> None:
-    patch.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
 
 
 class IoUView(View):
@@ -68,13 +64,13 @@ class IoUView(View):
         return [self.gt, self.pred, self.overlap, self.title, self.note]
 
     def update(self, state: IoUState) -> None:
-        _set_box(self.gt, state.ground_truth)
-        _set_box(self.pred, state.prediction)
+        set_box(self.gt, state.ground_truth)
+        set_box(self.pred, state.prediction)
         self.overlap.set_visible(state.intersection is not None)
         if state.intersection is not None:
-            _set_box(self.overlap, state.intersection)
+            set_box(self.overlap, state.intersection)
         verdict = "correct" if state.correct else "not correct"
-        self.title.set_text(f"IoU = {state.iou:.2f}: {verdict} (needs > {CORRECT_IOU})")
+        self.title.set_text(f"IoU = {state.iou:.2f}: {verdict} (needs ≥ {CORRECT_IOU})")
         self.title.set_color(ROLE_COLORS["true_positive"] if state.correct else ROLE_COLORS["false_positive"])
         self.note.set_text(
             f"intersection = {state.intersection_area:.0f} px²\nunion = {state.union_area:.0f} px²\n"
@@ -156,7 +152,7 @@ class ThresholdView(View):
             order = np.argsort(shown["scores"])  # draw the most confident last, on top
             for patch, row in zip(patches, order[-self.MAX_BOXES :]):
                 status = shown["status"][row]
-                _set_box(patch, shown["boxes"][row])
+                set_box(patch, shown["boxes"][row])
                 patch.set_edgecolor(STATUS_COLORS[status])
                 patch.set_alpha(0.35 if status == "below" else 1.0)
                 patch.set_linestyle(":" if status == "below" else "-")
@@ -164,7 +160,7 @@ class ThresholdView(View):
             for patch in patches[len(order) :]:
                 patch.set_visible(False)
             for patch, box in zip(missed_patches, shown["missed"]):
-                _set_box(patch, box)
+                set_box(patch, box)
                 patch.set_visible(True)
             for patch in missed_patches[len(shown["missed"]) :]:
                 patch.set_visible(False)

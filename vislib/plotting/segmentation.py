@@ -249,17 +249,9 @@ def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = Non
         )
 
 
-#: Colours of the segmentation classes: background, circle, square, triangle, star.
-CLASS_COLORS = ("#222222", OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6])
-
-
-def class_colormap(num_classes: int) -> ListedColormap:
-    return ListedColormap(CLASS_COLORS[:num_classes])
-
-
 def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> None:
     """Rows of (image, ground truth, one column per model's prediction); ``axes`` is ``[rows, 2 + models]``."""
-    cmap = class_colormap(len(class_names))
+    cmap = label_colormap(len(class_names))
     for row, (image, mask) in enumerate(zip(images, masks)):
         cells = [("image", None), ("ground truth", mask)] + [(name, pred[row]) for name, pred in predictions.items()]
         for col, (title, labels) in enumerate(cells):
@@ -274,7 +266,7 @@ def plot_segmentations(axes, images, masks, predictions: dict, class_names) -> N
             ax.grid(False)
             if row == 0:
                 ax.set_title(title.replace(" ", "\n", 1), fontsize="small")
-    handles = [Rectangle((0, 0), 1, 1, color=CLASS_COLORS[i], label=name) for i, name in enumerate(class_names)]
+    handles = [Rectangle((0, 0), 1, 1, color=LABEL_COLORS[i], label=name) for i, name in enumerate(class_names)]
     axes[0, 0].figure.legend(handles=handles, loc="outside lower center", ncol=len(class_names), fontsize="small")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from IPython.display import Markdown
 
@@ -14,3 +14,23 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> M
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return Markdown("\n".join(lines))
+
+
+def results_table(results: Mapping[str, object]) -> Markdown:
+    """A notebook's ``RESULTS`` as a two-column Markdown table (result, value)."""
+    return markdown_table(["result", "value"], [[name, value] for name, value in results.items()])
+
+
+def evaluation_table(evaluation, class_names: Sequence[str], iou_threshold: float = 0.5) -> Markdown:
+    """A :class:`~vislib.metrics.coco.CocoEvaluation` as a table: COCO's summary numbers (AP, AP50, ..., "n/a"
+    where the data set has no objects of that size), then each class's AP at ``iou_threshold``
+    (``class_names`` in label order, label 1 first)."""
+    per_class = evaluation.per_class_ap(iou_threshold=iou_threshold)
+    rows = [
+        [name, f"{value:.3f}" if value >= 0 else "n/a (no objects of that size)"]
+        for name, value in evaluation.summary.items()
+    ]
+    rows += [
+        [f"AP@{iou_threshold:g}, {name}", f"{per_class[label]:.3f}"] for label, name in enumerate(class_names, start=1)
+    ]
+    return markdown_table(["metric", "value"], rows)

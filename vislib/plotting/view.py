@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import numpy as np
 from matplotlib.artist import Artist
 
 
@@ -37,3 +38,14 @@ class View:
 
     def background_key(self, state: Any) -> Hashable:
         return None
+
+
+def set_box(patch, box) -> None:
+    """Move a ``Rectangle`` patch onto an xyxy ``box`` (a view's update of a box it created in ``setup``)."""
+    patch.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
+
+
+def peak_normalized(density: np.ndarray) -> np.ndarray:
+    """A histogram scaled so its tallest bar is 1, so that every spread fits the same axes."""
+    peak = float(np.max(density)) if density.size else 0.0
+    return density / peak if peak > 0 else density

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from matplotlib.patches import Rectangle
 
+from vislib.models.yolo import object_cells
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
-from vislib.plotting.view import View
+from vislib.plotting.view import View, set_box
 from vislib.states.yolo import GridState
-
-
-def _set_box(patch, box) -> None:
-    patch.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
 
 
 def draw_grid(ax, image_size: int, grid_size: int, color: str = "white") -> None:
@@ -22,6 +20,27 @@ def draw_grid(ax, image_size: int, grid_size: int, color: str = "white") -> None
         position = k * image_size / grid_size - 0.5
         ax.axhline(position, color=color, linewidth=1, alpha=0.7)
         ax.axvline(position, color=color, linewidth=1, alpha=0.7)
+
+
+def plot_responsible_cell(ax, image, box, grid_size: int) -> None:
+    """YOLO's encoding on one picture: the image (``[3, H, W]``, square) under its S x S grid, an object's box
+    (xyxy, pixels), its centre, and the grid cell holding that centre, the one responsible for the object."""
+    size = image.shape[-1]
+    ax.imshow(np.asarray(image).transpose(1, 2, 0))
+    draw_grid(ax, size, grid_size)
+    box = torch.as_tensor(box, dtype=torch.float64).reshape(4)
+    rows, cols, _ = object_cells(box[None], size, grid_size)
+    row, col, cell = int(rows[0]), int(cols[0]), size / grid_size
+    x1, y1, x2, y2 = box.tolist()
+    centre_x, centre_y = (x1 + x2) / 2, (y1 + y2) / 2
+    ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=OKABE_ITO[2], linewidth=3))
+    ax.add_patch(Rectangle((col * cell, row * cell), cell, cell, facecolor=OKABE_ITO[0], alpha=0.45))
+    ax.plot(centre_x, centre_y, "o", color=OKABE_ITO[5], markersize=10)
+    ax.set(
+        title=f"{grid_size} × {grid_size} grid; the cell holding the box's centre is responsible",
+        xticks=[],
+        yticks=[],
+    )
 
 
 class GridView(View):
@@ -117,7 +136,7 @@ class GridView(View):
                 patch = self.pools[name_][i]
                 patch.set_visible(visible)
                 if visible:
-                    _set_box(patch, box)
+                    set_box(patch, box)
                     patch.set_edgecolor(colors[i])
                     patch.set_alpha(alpha)
             label = self.labels[i]
@@ -126,7 +145,7 @@ class GridView(View):
                 label.set_position((box[0], box[1]))
                 label.set_text(f"{self.class_names[state.labels[i] - 1]} {state.scores[i]:.2f}")
         for patch, box in zip(self.truth, state.truth_boxes):
-            _set_box(patch, box)
+            set_box(patch, box)
             patch.set_visible(True)
         for patch in self.truth[len(state.truth_boxes) :]:
             patch.set_visible(False)

@@ -68,6 +68,8 @@ class ReceptiveFieldExplorer:
     """
 
     MAX_EDITS = 4
+    #: A dilation override of 0 keeps the preset's own rate for that layer (the widget's "stack" choice).
+    KEEP_PRESET_RATE = 0
 
     def __init__(self, input_size: int = 64, presets: Mapping[str, Sequence[Layer]] | None = None):
         self.input_size = check_int("input_size", input_size, min_value=8, max_value=512)
@@ -85,7 +87,7 @@ class ReceptiveFieldExplorer:
                 )
 
     def stack(self, preset: str, dilations: Sequence[int] = ()) -> tuple[Layer, ...]:
-        """The preset's layers with the dilation overrides applied (0 keeps a layer's own)."""
+        """The preset's layers with the dilation overrides applied (``KEEP_PRESET_RATE``, 0, keeps a layer's own)."""
         check_choice("preset", preset, list(self.presets))
         return tuple(with_dilations(self.presets[preset], list(dilations)))
 
@@ -100,8 +102,18 @@ class ReceptiveFieldExplorer:
         return (nearest(row), nearest(col)), out
 
     def state(
-        self, preset: str, d1: int = 0, d2: int = 0, d3: int = 0, d4: int = 0, row: int = 32, col: int = 32
+        self,
+        preset: str,
+        d1: int = KEEP_PRESET_RATE,
+        d2: int = KEEP_PRESET_RATE,
+        d3: int = KEEP_PRESET_RATE,
+        d4: int = KEEP_PRESET_RATE,
+        row: int = 32,
+        col: int = 32,
     ) -> ReceptiveFieldState:
+        """The stack ``preset`` with the dilation of its conv layers 1..4 set to ``d1``..``d4``
+        (``KEEP_PRESET_RATE``, 0, keeps the preset's own rate for that layer), and the output unit whose
+        field centre is nearest to input pixel ``(row, col)``."""
         row = check_int("row", row, min_value=0, max_value=self.input_size - 1)
         col = check_int("col", col, min_value=0, max_value=self.input_size - 1)
         layers = self.stack(preset, (d1, d2, d3, d4))

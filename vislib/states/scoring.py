@@ -21,7 +21,8 @@ from vislib._validation import check_int, check_number
 from vislib.metrics.detection import match_detections, precision_recall_curve
 from vislib.ops.boxes import box_iou
 
-#: The lecture's rule: a detection is correct when IoU > 0.5.
+#: A detection matches an object of its class when their IoU is >= 0.5 (the lecture writes "IoU > 0.5";
+#: :func:`pool_matches`, like COCO, counts exactly 0.5 as a match).
 CORRECT_IOU = 0.5
 
 
@@ -37,7 +38,8 @@ class IoUState:
 
     @property
     def correct(self) -> bool:
-        return self.iou > CORRECT_IOU
+        """IoU ``>= CORRECT_IOU``: the rule the matching uses."""
+        return self.iou >= CORRECT_IOU
 
 
 def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
@@ -68,13 +70,11 @@ def iou_state(
 MAX_FALSE_POSITIVES = 60
 
 
-def _iou_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of ``a[i]`` with ``b[i]`` for each row (xyxy), in NumPy: the simulator's hot path."""
-    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = w * h
-    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+def _iou_nan_as_zero(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
+    """:func:`vislib.ops.boxes.box_iou` of two NumPy box arrays (xyxy) in float64, with 0 where both boxes
+    have zero area (there box_iou, like torchvision, gives ``0 / 0 = nan``)."""
+    iou = box_iou(torch.from_numpy(boxes1).double(), torch.from_numpy(boxes2).double())
+    return torch.nan_to_num(iou, nan=0.0).numpy()
 
 
 def _poisson_count(rate: float, uniform: float) -> int:
@@ -145,7 +145,7 @@ def _simulate_image(
     cy = (truth[:, 1] + truth[:, 3]) / 2 + jitter[:, 1] * h
     w, h = w * np.exp(jitter[:, 2]), h * np.exp(jitter[:, 3])
     boxes = np.clip(np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1), 0, image_size)
-    quality = _iou_rows(boxes, truth)
+    quality = np.diagonal(_iou_nan_as_zero(boxes, truth))  # each box's IoU with the object it was made from
     labels = np.where(d.wrong_class[take] < 0.05, d.other_class[take], np.repeat(d.labels[:, None], 2, 1)[take])
     scores = calibration * quality + (1 - calibration) * d.score_noise[take]
     count = _poisson_count(false_positives, d.fp_count)
@@ -266,16 +266,7 @@ def pool_matches_fast(detections: list[dict], targets: list[dict], iou_threshold
     detection = np.concatenate([np.arange(len(d["scores"])) for d in detections]).astype(int)
     ious = []
     for d, t in zip(detections, targets):
-        a, b = d["boxes"].double().numpy(), t["boxes"].double().numpy()
-        w = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-        h = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-        inter = w * h
-        union = (
-            ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None]
-            + ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None]
-            - inter
-        )
-        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+        iou = _iou_nan_as_zero(d["boxes"].double().numpy(), t["boxes"].double().numpy())
         iou[d["labels"].numpy()[:, None] != t["labels"].numpy()[None, :]] = -1.0  # other classes never match
         ious.append(iou)
     order = np.argsort(-scores, kind="stable")
@@ -301,7 +292,7 @@ class ThresholdState:
     """The simulated detector scored at one threshold, with what the picture needs for a few images."""
 
     score_threshold: float
-    precision: float  # nan when nothing is above the threshold
+    precision: float  # nan when no score is >= the threshold
     recall: float
     tp: int
     fp: int
@@ -382,11 +373,14 @@ class SimulatedDetector:
         detections = self._simulator.run(localization_noise, false_positives, calibration)
         return detections, pool_matches_fast(detections, self.targets)
 
-    def detections(self, localization_noise: float, false_positives: float, calibration: float):
+    def detections_and_matches(
+        self, localization_noise: float, false_positives: float, calibration: float
+    ) -> tuple[list[dict], PooledMatches]:
+        """The simulated detections (one dict per image) and their pooled matches (cached per setting)."""
         return self._simulate(float(localization_noise), float(false_positives), float(calibration))
 
     def state(
         self, localization_noise: float, false_positives: float, calibration: float, score_threshold: float
     ) -> ThresholdState:
-        detections, pooled = self.detections(localization_noise, false_positives, calibration)
+        detections, pooled = self.detections_and_matches(localization_noise, false_positives, calibration)
         return threshold_state(pooled, detections, self.targets, score_threshold, self.shown_images)

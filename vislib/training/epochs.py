@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -42,6 +43,22 @@ class EpochTrainingRun:
     @property
     def epochs(self) -> int:
         return len(self.epoch_losses)
+
+    @property
+    def elapsed_seconds(self) -> list[float]:
+        """Seconds since the run started, after each epoch: the preparation, then every epoch's training steps
+        and its ``on_epoch`` callback (a monitor's evaluation included). The last one is the whole run's time."""
+        elapsed, total = [], self.prepare_seconds
+        for training, callback in zip(self.epoch_seconds, self.on_epoch_seconds):
+            total += training + callback
+            elapsed.append(total)
+        return elapsed
+
+    def seconds_to_reach(self, per_epoch: Sequence[float], goal: float) -> float | None:
+        """:attr:`elapsed_seconds` at the first epoch whose value in ``per_epoch`` (one value per epoch, such
+        as a monitor's held-out mAP) is ``>= goal``; ``None`` if no epoch reached it."""
+        reached = next((epoch for epoch, value in enumerate(per_epoch) if value >= goal), None)
+        return None if reached is None else self.elapsed_seconds[reached]
 
     @property
     def images_per_second(self) -> float:

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from vislib import runtime
 from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
-from vislib.models.yolo import YoloLoss, decode_predictions, encode_targets
+from vislib.data.shapes import ShapesDataset
+from vislib.models.yolo import TinyYolo, YoloLoss, decode_predictions, encode_targets
 from vislib.progress import progress
+from vislib.runtime import Profile
 from vislib.training.epochs import (
     EpochTrainingRun,
     _check_dataset,
@@ -34,6 +37,59 @@ LOSS_PARTS = ("coord", "obj", "noobj", "class")
 
 
 LR_SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class YoloRecipe:
+    """Notebook 07's TinyYolo run for one profile: the shapes data, the model's grid and the training settings.
+
+    The notebook, the benchmark's YOLO measurement and its grid-widget fixture all train with it, so the
+    numbers they report belong to the same run. ``YOLO_RECIPES`` holds the quick and full profiles' values;
+    :func:`yolo_recipe` picks the active one.
+    """
+
+    train_images: int
+    held_out_images: int
+    epochs: int
+    image_size: int = 64
+    grid_size: int = 4
+    num_boxes: int = 2
+    lr: float = 2e-3
+    lr_schedule: str = "cosine"
+    train_seed: int = 1  # the shapes data sets' seeds
+    held_out_seed: int = 2
+    model_seed: int = 0  # torch's seed just before the model's weights are drawn
+
+    def datasets(self) -> tuple[ShapesDataset, ShapesDataset]:
+        """``(train_set, held_out)``: the recipe's shapes images and their objects."""
+        return (
+            ShapesDataset(self.train_images, image_size=self.image_size, seed=self.train_seed),
+            ShapesDataset(self.held_out_images, image_size=self.image_size, seed=self.held_out_seed),
+        )
+
+    def model(self, num_classes: int) -> TinyYolo:
+        """A freshly initialized :class:`~vislib.models.yolo.TinyYolo` (torch seeded with ``model_seed`` first)."""
+        torch.manual_seed(self.model_seed)
+        return TinyYolo(
+            image_size=self.image_size, grid_size=self.grid_size, num_boxes=self.num_boxes, num_classes=num_classes
+        )
+
+    def train(self, model: nn.Module, train_set, **options) -> DetectorTrainingRun:
+        """:func:`train_detector` with the recipe's epochs, learning rate and schedule; ``options`` (device,
+        ``on_epoch``, ``show_progress``, ...) go to it unchanged."""
+        return train_detector(model, train_set, epochs=self.epochs, lr=self.lr, lr_schedule=self.lr_schedule, **options)
+
+
+#: Notebook 07's run in the quick profile (CI, 2 CPU cores) and the full one (lectures, a GPU).
+YOLO_RECIPES = {
+    "quick": YoloRecipe(train_images=300, held_out_images=60, epochs=3),
+    "full": YoloRecipe(train_images=4000, held_out_images=300, epochs=20),
+}
+
+
+def yolo_recipe(profile: Profile | None = None) -> YoloRecipe:
+    """The :class:`YoloRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`)."""
+    return YOLO_RECIPES[(profile or runtime.profile()).name]
 
 
 @dataclass

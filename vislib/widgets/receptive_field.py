@@ -9,8 +9,8 @@ from vislib.plotting.receptive_field import ReceptiveFieldView
 from vislib.states.receptive_field import ReceptiveFieldExplorer
 from vislib.widgets.core import Interactive
 
-#: Dilation choices of the per-layer sliders; 0 ("stack") keeps the preset's own rate.
-DILATION_OPTIONS = [("stack", 0)] + [(str(d), d) for d in (1, 2, 3, 4, 5, 6, 8)]
+#: Dilation choices of the per-layer sliders; "stack" keeps the preset's own rate.
+DILATION_OPTIONS = [("stack", ReceptiveFieldExplorer.KEEP_PRESET_RATE)] + [(str(d), d) for d in (1, 2, 3, 4, 5, 6, 8)]
 
 
 def receptive_field_widget(
@@ -33,7 +33,7 @@ def receptive_field_widget(
         **{
             f"d{i}": ipywidgets.SelectionSlider(
                 options=DILATION_OPTIONS,
-                value=0,
+                value=ReceptiveFieldExplorer.KEEP_PRESET_RATE,
                 description=f"conv{i} dilation",
                 style={"description_width": "initial"},
             )

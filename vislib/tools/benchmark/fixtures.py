@@ -9,22 +9,21 @@ from vislib.widgets.core import Interactive
 
 
 def yolo_grid_widget() -> Interactive:
-    """The 07 notebook's grid widget on its quick-profile model (300 images, 3 epochs) and 12 held-out images."""
+    """The 07 notebook's grid widget on its quick-profile model (its recipe) and 12 held-out images."""
     import torch
 
-    from vislib.data.shapes import ShapesDataset
-    from vislib.models.yolo import TinyYolo
     from vislib.states.yolo import GridPredictions
-    from vislib.training.yolo import train_detector
+    from vislib.training.yolo import YOLO_RECIPES
     from vislib.widgets.yolo import grid_prediction_widget
 
-    train_set = ShapesDataset(300, image_size=64, seed=1)
-    held_out = ShapesDataset(12, image_size=64, seed=2)
-    torch.manual_seed(0)
-    model = TinyYolo(image_size=64, grid_size=4, num_boxes=2, num_classes=len(train_set.classes))
-    train_detector(model, train_set, epochs=3, lr=2e-3, device=runtime.device())
-    shown = [held_out[i] for i in range(len(held_out))]
-    grid = GridPredictions(model.cpu(), torch.stack([image for image, _ in shown]), [t for _, t in shown], num_boxes=2)
+    recipe = YOLO_RECIPES["quick"]
+    train_set, held_out = recipe.datasets()
+    model = recipe.model(len(train_set.classes))
+    recipe.train(model, train_set, device=runtime.device())
+    shown = [held_out[i] for i in range(12)]
+    grid = GridPredictions(
+        model.cpu(), torch.stack([image for image, _ in shown]), [t for _, t in shown], num_boxes=recipe.num_boxes
+    )
     return grid_prediction_widget(grid, train_set.classes)
 
 

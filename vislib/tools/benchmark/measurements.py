@@ -73,55 +73,31 @@ def measure_monitor_cost() -> list[tuple]:
     ]
 
 
-# Notebook 07's training run, profile by profile (keep in step with the notebook's "training-run" cell).
-YOLO_RECIPE = {
-    "quick": {"train_images": 300, "held_out_images": 60, "epochs": 3},
-    "full": {"train_images": 4000, "held_out_images": 300, "epochs": 20},
-}
-
-
 YOLO_MAP50_GOAL = 0.8
 
 
 def measure_yolo_training() -> list[tuple]:
     """Notebook 07's TinyYolo run in this profile: mAP@.5 on held-out shapes per epoch, and the time to reach 0.8."""
-    import torch
-
-    from vislib.data.shapes import ShapesDataset, to_coco
-    from vislib.models.yolo import TinyYolo
+    from vislib.data.shapes import to_coco
     from vislib.plotting.monitor import TrainingMonitor
-    from vislib.training.yolo import predict, train_detector
+    from vislib.training.yolo import predict, yolo_recipe
 
-    recipe = YOLO_RECIPE[runtime.profile().name]
-    train_set = ShapesDataset(recipe["train_images"], image_size=64, seed=1)
-    held_out = ShapesDataset(recipe["held_out_images"], image_size=64, seed=2)
-    torch.manual_seed(0)
-    model = TinyYolo(image_size=64, grid_size=4, num_boxes=2, num_classes=len(train_set.classes))
+    recipe = yolo_recipe()
+    train_set, held_out = recipe.datasets()
+    model = recipe.model(len(train_set.classes))
     monitor = TrainingMonitor(lambda m: predict(m, held_out), to_coco(held_out), train_set.classes, live=False)
-    run = train_detector(
-        model,
-        train_set,
-        epochs=recipe["epochs"],
-        lr=2e-3,
-        lr_schedule="cosine",
-        device=runtime.device(),
-        on_epoch=monitor,
-    )
+    run = recipe.train(model, train_set, device=runtime.device(), on_epoch=monitor)
     ap50 = monitor.history.ap50
-    elapsed = [
-        run.prepare_seconds + sum(run.epoch_seconds[: e + 1]) + sum(run.on_epoch_seconds[: e + 1])
-        for e in range(run.epochs)
-    ]
-    reached = next((e for e, value in enumerate(ap50) if value >= YOLO_MAP50_GOAL), None)
+    reached = run.seconds_to_reach(ap50, YOLO_MAP50_GOAL)
     rows = [
         (
-            f"{recipe['train_images']} training images, {recipe['epochs']} epochs: training steps",
+            f"{recipe.train_images} training images, {recipe.epochs} epochs: training steps",
             sum(run.epoch_seconds),
             "s",
             "",
             None,
         ),
-        ("whole run (rendering, training, monitoring every epoch)", elapsed[-1], "s", "", None),
+        ("whole run (rendering, training, monitoring every epoch)", run.elapsed_seconds[-1], "s", "", None),
         ("mAP@.5 per epoch", " ".join(f"{value:.2f}" for value in ap50), "", "", None),
         (
             f"final mAP@.5 on {len(held_out)} held-out images",
@@ -133,5 +109,6 @@ def measure_yolo_training() -> list[tuple]:
         ("final mAP@[.5:.95]", monitor.history.epochs[-1].summary["AP"], "", "", None),
     ]
     if reached is not None:
-        rows.append((f"time to reach mAP@.5 >= {YOLO_MAP50_GOAL}", elapsed[reached], "s", f"epoch {reached + 1}", None))
+        epoch = run.elapsed_seconds.index(reached) + 1
+        rows.append((f"time to reach mAP@.5 >= {YOLO_MAP50_GOAL}", reached, "s", f"epoch {epoch}", None))
     return rows
