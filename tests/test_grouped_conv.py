@@ -13,12 +13,12 @@ from torch.utils.flop_counter import FlopCounterMode
 from vislib.analysis.grouped_conv import (
     conv_counts,
     count_multiply_adds,
-    count_parameters,
     depthwise_separable_counts,
     module_counts,
     time_forward,
     time_grouped_layers,
 )
+from vislib.analysis.parameters import count_parameters
 from vislib.data.grouped_conv import load_ilsvrc_top5
 from vislib.models.grouped_conv import (
     ResNeXtBottleneck,

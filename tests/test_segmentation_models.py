@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vislib.analysis.parameters import count_parameters
 from vislib.analysis.receptive_field import Layer, receptive_field
 from vislib.models.segmentation import (
     MODELS,
@@ -20,7 +21,6 @@ from vislib.models.segmentation import (
     UNet,
     adaptive_pool_regions,
     build_segmenter,
-    count_parameters,
     stage_pictures,
     strongest_channel,
 )

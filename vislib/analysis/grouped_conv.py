@@ -32,7 +32,6 @@ __all__ = [
     "LayerTiming",
     "conv_counts",
     "count_multiply_adds",
-    "count_parameters",
     "depthwise_separable_counts",
     "module_counts",
     "time_forward",
@@ -104,12 +103,6 @@ def module_counts(conv: nn.Conv2d, output_size: int | tuple[int, int] = 1) -> Co
     return conv_counts(
         conv.in_channels, conv.out_channels, conv.kernel_size, conv.groups, output_size, conv.bias is not None
     )
-
-
-def count_parameters(model: nn.Module) -> int:
-    """The number of trainable parameters (every ``parameter.numel()`` added up)."""
-    check_type("model", model, nn.Module, "a torch.nn.Module")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def count_multiply_adds(model: nn.Module, input: Tensor) -> dict[str, int]:

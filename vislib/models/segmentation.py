@@ -47,7 +47,6 @@ __all__ = [
     "UNet",
     "adaptive_pool_regions",
     "build_segmenter",
-    "count_parameters",
     "stage_pictures",
     "strongest_channel",
 ]
@@ -371,12 +370,6 @@ def build_segmenter(name: str, num_classes: int, channels: tuple[int, int, int] 
     if name not in MODELS:
         raise ValueError(f"name must be one of {', '.join(map(repr, MODELS))}; got {name!r}")
     return MODELS[name](num_classes, channels, **kwargs)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    check_type("model", model, nn.Module, "a torch.nn.Module")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def adaptive_pool_regions(size: int, bins: int) -> list[tuple[int, int]]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import torch
 
 from vislib._validation import check_int, check_number, check_type
-from vislib.analysis.grouped_conv import count_multiply_adds, count_parameters, time_forward
+from vislib.analysis.grouped_conv import count_multiply_adds, time_forward
+from vislib.analysis.parameters import count_parameters
 from vislib.data.digits import ImageSplit
 from vislib.models.grouped_conv import SmallResNeXt, matched_base_width
 from vislib.progress import progress
