@@ -59,3 +59,21 @@ def batchnorm_activation_widget() -> Interactive:
         train_classifier(model, data, steps=150, lr=0.05, recorder=recorder, record_every=5)
         histories.append(recorder.history())
     return activation_distribution_widget(*histories)
+
+
+def tide_oracle_widget() -> Interactive:
+    """The 06 notebook's error-oracle widget on its quick-profile data (60 shapes images, simulated detector)."""
+    from vislib.data.shapes import ShapesDataset, to_coco
+    from vislib.metrics.tide import tide_errors
+    from vislib.states.scoring import SimulatedDetector
+    from vislib.states.tide import OracleExplorer
+    from vislib.training.epochs import to_coco_results
+    from vislib.widgets.tide import oracle_widget
+
+    dataset = ShapesDataset(60, image_size=128, seed=0)
+    targets = [dataset[i][1] for i in range(len(dataset))]
+    detector = SimulatedDetector(targets, num_classes=len(dataset.classes), image_size=128, seed=0)
+    detections, _ = detector.detections(0.15, 1.5, 0.6)
+    gt = to_coco(dataset)
+    results = to_coco_results(detections, [image["id"] for image in gt["images"]])
+    return oracle_widget(OracleExplorer(tide_errors(gt, results)))

@@ -48,6 +48,7 @@ WIDGETS = [
         "06 scoring: precision and recall at a threshold",
         "vislib.tools.benchmark.fixtures:detection_precision_recall_widget",
     ),
+    WidgetBenchmark("06 scoring: error oracles (TIDE)", "vislib.tools.benchmark.fixtures:tide_oracle_widget"),
     WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark.fixtures:yolo_grid_widget"),
     WidgetBenchmark("08 R-CNN: RoIAlign sampling", "vislib.widgets.roi:roi_align_widget"),
 ]
