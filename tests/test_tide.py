@@ -301,3 +301,49 @@ def test_coco_evaluate_with_other_iou_thresholds_equals_the_default_slices():
     for bad in ([0.0], [1.5], []):
         with pytest.raises((TypeError, ValueError), match="iou_thresholds"):
             coco_evaluate(gt, results, iou_thresholds=bad)
+
+
+# --------------------------------------------------------------------------- the exercise
+
+
+def _reference_error_type(same_ious, taken, other_ious, pos=0.5, bg=0.1):
+    if any(iou >= pos and not t for iou, t in zip(same_ious, taken)):
+        return "TP"
+    if not same_ious and not other_ious:
+        return "Bkg"
+    if bg <= max(same_ious, default=0.0) <= pos:
+        return "Loc"
+    if max(other_ious, default=0.0) >= pos:
+        return "Cls"
+    if any(iou >= pos and t for iou, t in zip(same_ious, taken)):
+        return "Dupe"
+    if max(same_ious + other_ious) <= bg:
+        return "Bkg"
+    return "Both"
+
+
+def test_exercise_checker_accepts_the_rule_and_covers_every_type():
+    from vislib.exercises.tide import CASES, check_tide_error_type
+
+    seen = []
+    assert check_tide_error_type(lambda *a: seen.append(_reference_error_type(*a)) or seen[-1]) == len(CASES)
+    assert set(seen) == {"TP", *[t for t in ERROR_TYPES if t != "Miss"]}
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda s, t, o: "Cls" if max(o, default=0) >= 0.5 else _reference_error_type(s, t, o),
+            "TIDE tests this first",
+        ),
+        (lambda s, t, o: "TP" if max(s, default=0) >= 0.5 else _reference_error_type(s, t, o), "already found"),
+        (lambda s, t, o: "Both" if not s and not o else _reference_error_type(s, t, o), "no objects"),
+        (lambda s, t, o: "Loc" if 0.1 <= max(s + o, default=0) < 0.5 else _reference_error_type(s, t, o), "Both"),
+    ],
+)
+def test_exercise_checker_explains_misclassifications(wrong, message):
+    from vislib.exercises.tide import check_tide_error_type
+
+    with pytest.raises(AssertionError, match=message):
+        check_tide_error_type(wrong)
