@@ -86,13 +86,17 @@ def plot_analyze(ax, analysis, area: str = "all", title: str = ""):
     ax.set_title(title or f"COCO analyze(): PR curves, area {area}")
 
 
-def plot_error_example(ax, image, gt_box, gt_label: str, det_box, det_label: str, error: str):
+def plot_error_example(ax, image, gt_box, gt_label: str, det_box, det_label: str, error: str, found_box=None):
     """One detection of an error type on an image: the object (green), the detection (coloured by type).
 
-    Boxes are xyxy pixels; ``det_box`` or ``gt_box`` may be None (a missed object, a background detection).
+    Boxes are xyxy pixels; ``det_box`` or ``gt_box`` may be None (a missed object, a background detection);
+    ``found_box``: a higher-scoring detection that already found the object (for a duplicate), dotted.
     """
     ax.imshow(np.asarray(image))
     ax.set_xticks([]), ax.set_yticks([])
+    if found_box is not None:
+        x1, y1, x2, y2 = found_box
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor="white", lw=2, linestyle=":"))
     if gt_box is not None:
         x1, y1, x2, y2 = gt_box
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=ROLE_COLORS["ground_truth"], lw=2.5))
