@@ -20,6 +20,8 @@ $(INSTALLED): pyproject.toml
 	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	# tidecv (a test oracle) without its declared opencv-python, which would replace OpenCV's contrib build.
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps "tidecv>=1.0.1"
 	$(BIN)/python -c "import vislib, torch, torchvision, ipywidgets, cv2, nbval"
 	touch $@
 

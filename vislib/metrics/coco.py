@@ -410,7 +410,7 @@ def _mask_iou(dt_masks: np.ndarray, gt_masks: np.ndarray, crowd: np.ndarray) -> 
 # --------------------------------------------------------------------------- evaluation
 
 
-def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvaluation:
+def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox", *, iou_thresholds=None) -> CocoEvaluation:
     """COCO's detection metrics, equal to pycocotools' ``COCOeval`` (evaluate, accumulate, summarize).
 
     Args:
@@ -422,6 +422,9 @@ def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvalua
             (``bbox``) or with ``segmentation`` as an RLE dict (``segm``). An empty
             list is allowed (everything is missed).
         iou_type (str): ``"bbox"`` or ``"segm"``.
+        iou_thresholds (sequence of float, optional): other IoU thresholds than COCO's
+            ``0.5, 0.55, ..., 0.95`` (pycocotools' ``params.iouThrs``), each in (0, 1]; the
+            summary's AP50 / AP75 are -1 when 0.5 / 0.75 are not among them.
 
     Returns:
         CocoEvaluation: ``summary`` (the 12 numbers), ``precision [T, R, K, A, M]``,
@@ -432,10 +435,11 @@ def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvalua
         ids, duplicate ids, negative widths, NaN scores, masks of the wrong size).
     """
     check_choice("iou_type", iou_type, IOU_TYPES)
+    thresholds = IOU_THRESHOLDS if iou_thresholds is None else _check_iou_thresholds(iou_thresholds)
     data = _parse(gt, results, iou_type)
     n_images, n_categories = len(data.image_ids), len(data.category_ids)
     max_det = MAX_DETS[-1]
-    T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), n_categories, len(AREA_RANGES), len(MAX_DETS)
+    T, R, K, A, M = len(thresholds), len(RECALL_THRESHOLDS), n_categories, len(AREA_RANGES), len(MAX_DETS)
 
     # 1. Group by (category, image); detections best first (stable), capped at 100 per group.
     dt_group = data.dt_category * n_images + data.dt_image  # [D]
@@ -473,7 +477,7 @@ def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvalua
 
     # 3. Greedy matching for all thresholds and area ranges.
     gt_ignore = _gt_ignore(data, gt)  # [A, G] in `gt` order
-    matched = _match(groups, gt_first, gt_count, pair_start, pair_iou, data.gt_crowd[gt], gt_ignore)
+    matched = _match(groups, gt_first, gt_count, pair_start, pair_iou, data.gt_crowd[gt], gt_ignore, thresholds)
     # matched[i, a, t]: position in `gt` of detection i's match, or -1.
     is_matched = matched >= 0
     if len(gt):
@@ -518,14 +522,24 @@ def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvalua
                 recall[:, k, a, m] = rc_last
                 scores[:, :, k, a, m] = ss
 
-    summary = _summarize(precision, recall)
+    summary = _summarize(precision, recall, thresholds)
     return CocoEvaluation(
         summary=summary,
         precision=precision,
         recall=recall,
         scores=scores,
         category_ids=[int(c) for c in data.category_ids],
+        iou_thresholds=np.array(thresholds, dtype=np.float64),
     )
+
+
+def _check_iou_thresholds(values) -> np.ndarray:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+        raise TypeError(f"iou_thresholds must be a non-empty sequence of numbers in (0, 1], got {values!r}")
+    for v in values:
+        if not _is_number(v) or not 0 < v <= 1:
+            raise ValueError(f"iou_thresholds must be numbers in (0, 1], got {v!r}")
+    return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
 def _gt_ignore(data: _Parsed, gt: np.ndarray) -> np.ndarray:
@@ -554,15 +568,15 @@ def _segm_pair_ious(data, dt, gt, groups, gt_first, gt_count, pair_start, n_pair
     return pair_iou
 
 
-def _match(groups, gt_first, gt_count, pair_start, pair_iou, gt_crowd, gt_ignore) -> np.ndarray:
+def _match(groups, gt_first, gt_count, pair_start, pair_iou, gt_crowd, gt_ignore, iou_thresholds) -> np.ndarray:
     """COCOeval.evaluateImg's greedy matching for every group, threshold and area range at once.
 
     Returns:
         np.ndarray[D, A, T]: int64, the position (in the sorted ground truth) of
         each detection's match, -1 if none.
     """
-    A, T = gt_ignore.shape[0], len(IOU_THRESHOLDS)
-    thresholds = np.minimum(IOU_THRESHOLDS, 1 - 1e-10)  # as pycocotools: IoU 1 can match at t = 1
+    A, T = gt_ignore.shape[0], len(iou_thresholds)
+    thresholds = np.minimum(iou_thresholds, 1 - 1e-10)  # as pycocotools: IoU 1 can match at t = 1
     matched = np.full((len(gt_first), A, T), -1, dtype=np.int64)
     # Groups with both detections and ground truth.
     group_start, group_size = groups
@@ -644,14 +658,14 @@ def _precision_at_recall_points(tps, fps, n_regular, sorted_scores):
     return q, final_recall, ss
 
 
-def _summarize(precision: np.ndarray, recall: np.ndarray) -> dict:
+def _summarize(precision: np.ndarray, recall: np.ndarray, iou_thresholds: np.ndarray = IOU_THRESHOLDS) -> dict:
     """COCOeval.summarize's twelve numbers (without printing)."""
 
     def mean(ap: bool, iou=None, area="all", max_dets=100) -> float:
         a, m = AREA_LABELS.index(area), MAX_DETS.index(max_dets)
         s = precision if ap else recall
         if iou is not None:
-            s = s[np.where(iou == IOU_THRESHOLDS)[0]]
+            s = s[np.where(iou == iou_thresholds)[0]]
         s = s[:, :, :, a, m] if ap else s[:, :, a, m]
         return float(np.mean(s[s > -1])) if (s > -1).any() else -1.0
 

@@ -96,3 +96,21 @@ def instance_explorer_widget() -> Interactive:
     train_mask_rcnn(model, train_set, epochs=2, device=runtime.device())
     explorer = InstanceExplorer(model.cpu(), [held_out[i] for i in range(len(held_out))], min_score=0.3)
     return widget(explorer, train_set.classes)
+
+
+def tide_oracle_widget() -> Interactive:
+    """The 06 notebook's error-oracle widget on its quick-profile data (60 shapes images, simulated detector)."""
+    from vislib.data.shapes import ShapesDataset, to_coco
+    from vislib.metrics.tide import tide_errors
+    from vislib.states.scoring import SimulatedDetector
+    from vislib.states.tide import OracleExplorer
+    from vislib.training.epochs import to_coco_results
+    from vislib.widgets.tide import oracle_widget
+
+    dataset = ShapesDataset(60, image_size=128, seed=0)
+    targets = [dataset[i][1] for i in range(len(dataset))]
+    detector = SimulatedDetector(targets, num_classes=len(dataset.classes), image_size=128, seed=0)
+    detections, _ = detector.detections_and_matches(0.15, 1.5, 0.6)
+    gt = to_coco(dataset)
+    results = to_coco_results(detections, [image["id"] for image in gt["images"]])
+    return oracle_widget(OracleExplorer(tide_errors(gt, results)))

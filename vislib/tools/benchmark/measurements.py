@@ -112,3 +112,37 @@ def measure_yolo_training() -> list[tuple]:
         epoch = run.elapsed_seconds.index(reached) + 1
         rows.append((f"time to reach mAP@.5 >= {YOLO_MAP50_GOAL}", reached, "s", f"epoch {epoch}", None))
     return rows
+
+
+def measure_tide_analysis(images: int = 300) -> list[tuple]:
+    """Error analysis of a detector on 300 held-out shapes images (issue 21: a few seconds on 2 CPU cores).
+
+    The detections are the 06 notebook's simulated detector's (box noise 0.15, 1.5 false positives per image).
+    """
+    from vislib.data.shapes import ShapesDataset, to_coco
+    from vislib.metrics.tide import coco_analyze, oracle_combinations, tide_errors
+    from vislib.states.scoring import SimulatedDetector
+    from vislib.training.epochs import to_coco_results
+
+    dataset = ShapesDataset(images, image_size=128, seed=2)
+    gt = to_coco(dataset)
+    targets = [dataset[i][1] for i in range(len(dataset))]
+    detector = SimulatedDetector(targets, num_classes=len(dataset.classes), image_size=128, seed=0)
+    detections, _ = detector.detections_and_matches(0.15, 1.5, 0.6)
+    results = to_coco_results(detections, [image["id"] for image in gt["images"]])
+    supercategories = {"circle": "round", "square": "angular", "triangle": "angular", "star": "angular"}
+    start = time.perf_counter()
+    errors = tide_errors(gt, results)
+    tide_s = time.perf_counter() - start
+    start = time.perf_counter()
+    coco_analyze(gt, results, supercategories)
+    analyze_s = time.perf_counter() - start
+    start = time.perf_counter()
+    oracle_combinations(errors)
+    combinations_s = time.perf_counter() - start
+    return [
+        (f"tide_errors (types + 8 oracles), {images} images, {len(results)} detections", tide_s, "s", "", None),
+        ("coco_analyze (7 curves)", analyze_s, "s", "", None),
+        ("tide_errors + coco_analyze", tide_s + analyze_s, "s", "<= 5", tide_s + analyze_s <= 5),
+        ("oracle_combinations (64 evaluations, for the widget)", combinations_s, "s", "", None),
+    ]

@@ -53,6 +53,7 @@ WIDGETS = [
         "06 scoring: precision and recall at a threshold",
         "vislib.tools.benchmark.fixtures:detection_precision_recall_widget",
     ),
+    WidgetBenchmark("06 scoring: error oracles (TIDE)", "vislib.tools.benchmark.fixtures:tide_oracle_widget"),
     WidgetBenchmark("07 YOLO: grid predictions", "vislib.tools.benchmark.fixtures:yolo_grid_widget"),
     WidgetBenchmark("08 R-CNN: RoIAlign sampling", "vislib.widgets.roi:roi_align_widget"),
     WidgetBenchmark("09 Mask R-CNN: instance explorer", "vislib.tools.benchmark.fixtures:instance_explorer_widget"),
@@ -72,6 +73,7 @@ MEASUREMENTS = [
     Measurement("shapes data set throughput (06)", "vislib.tools.benchmark.measurements:measure_shapes_throughput"),
     Measurement("training monitor cost (06)", "vislib.tools.benchmark.measurements:measure_monitor_cost"),
     Measurement("YOLO training run (07)", "vislib.tools.benchmark.measurements:measure_yolo_training"),
+    Measurement("TIDE error analysis, 300 images (06)", "vislib.tools.benchmark.measurements:measure_tide_analysis"),
 ]
 
 
