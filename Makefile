@@ -14,7 +14,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 
-.PHONY: setup lab test lint check student-notebooks benchmark clean
+.PHONY: setup lab test test-browser lint check strip student-notebooks benchmark clean
 
 $(INSTALLED): pyproject.toml
 	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
@@ -42,6 +42,10 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/student/00_start_here.ipynb"; exit 2; }
 	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env "$(NB)"
+
+## Maintainers: remove outputs JupyterLab saved into the notebooks, before committing (the tests check the git index).
+strip: $(INSTALLED)
+	$(BIN)/python -m vislib.tools.strip_outputs
 
 ## Maintainers: regenerate notebooks/student/ from the solution notebooks (overwrites them).
 student-notebooks: $(INSTALLED)
