@@ -33,6 +33,12 @@ lab: $(INSTALLED)
 test: $(INSTALLED)
 	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
+## The notebooks in a real browser: JupyterLab in the system's Chromium (Playwright), default and projector
+## style; screenshots into build/screenshots/, latencies into BENCHMARKS.md. BROWSER_ARGS="-k 06" for one notebook.
+BROWSER_ARGS ?=
+test-browser: $(INSTALLED)
+	VISLIB_BROWSER_TEST=1 VISLIB_PROFILE=quick $(BIN)/python -m pytest tests/browser $(BROWSER_ARGS)
+
 ## Lint and format check (ruff, configured in pyproject.toml).
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
