@@ -101,3 +101,10 @@ def test_control_labels_get_the_width_they_need_unless_set():
     narrow = ipywidgets.IntSlider(description="n", style={"description_width": "30px"})
     Interactive(lambda n: n, lambda ax, s: ax.plot([s]), {"n": narrow})
     assert narrow.style.description_width == "30px"
+
+
+def test_toggle_buttons_show_their_whole_labels_on_one_row():
+    toggle = ipywidgets.ToggleButtons(options=["before normalization", "after normalization"], description="stage")
+    Interactive(lambda stage: stage, lambda ax, s: ax.set_title(s), {"stage": toggle})
+    assert toggle.style.button_width == "auto" and toggle.layout.width == "auto"
+    assert toggle.style.description_width == "initial"

@@ -237,8 +237,14 @@ class Interactive:
 
 
 def _fit_label(control: ipywidgets.Widget) -> None:
-    """Give a control's description the width it needs (ipywidgets cuts labels at about 80 px otherwise)."""
+    """Give a control's description (and toggle buttons' labels) the width they need: ipywidgets cuts
+    descriptions at about 80 px and toggle-button labels at about 150 px otherwise."""
     style = getattr(control, "style", None)
     if getattr(control, "description", "") and style is not None and hasattr(style, "description_width"):
         if not style.description_width:
             style.description_width = "initial"
+    if isinstance(control, ipywidgets.ToggleButtons):
+        if not style.button_width:
+            style.button_width = "auto"  # buttons as wide as their labels ("before normalization")
+        if not control.layout.width:
+            control.layout.width = "auto"  # all buttons on one row
