@@ -83,14 +83,15 @@ def test_vislib_style_projector_in_the_environment_makes_default_style_the_proje
 
 def test_projector_canvas_grows_with_the_fonts_and_so_do_the_controls():
     normal = _line_widget(figsize=(6, 3))
-    assert controls_css("vislib-widget") == ""
+    assert controls_css("vislib-projector") == ""
+    assert "vislib-projector" not in normal.widget._dom_classes
     assert not any(isinstance(child, ipywidgets.HTML) and "<style>" in child.value for child in normal.widget.children)
     projector_style()  # the in-notebook call
     big = _line_widget(figsize=(6, 3))
     assert big.figure.get_size_inches() == pytest.approx(np.array([6, 3]) * PROJECTOR_SCALE)
     styles = [child.value for child in big.widget.children if isinstance(child, ipywidgets.HTML)]
-    assert any(".vislib-widget" in css and "--jp-widgets-font-size: 21px" in css for css in styles)
-    assert "vislib-widget" in big.widget._dom_classes
+    assert any(".vislib-projector " in css and "--jp-widgets-font-size: 21px" in css for css in styles)
+    assert {"vislib-widget", "vislib-projector"} <= set(big.widget._dom_classes)
     figure, _ = new_figure()
     assert tuple(figure.get_size_inches()) == pytest.approx((8 * PROJECTOR_SCALE, 4 * PROJECTOR_SCALE))
 

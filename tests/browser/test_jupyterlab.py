@@ -169,9 +169,11 @@ _WATCH = """(index) => {
 }"""
 
 
-def _run_all(page) -> None:
+def _run_all(page, name: str) -> None:
     """Wait for the notebook's kernel, then *Run → Run All Cells* (the menu's command)."""
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
+    page.wait_for_function(
+        f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {json.dumps(name)}", timeout=120_000
+    )
     page.evaluate(
         """async () => {
             const panel = window.jupyterapp.shell.currentWidget;
@@ -238,9 +240,10 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
     page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     try:
-        page.goto(f"{lab['base']}/lab/tree/{notebook.name}?token={lab['token']}")
+        # A workspace of its own, reset: no tab of an earlier notebook is restored.
+        page.goto(f"{lab['base']}/lab/workspaces/{notebook.stem}/tree/{notebook.name}?reset&token={lab['token']}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        _run_all(page)
+        _run_all(page, notebook.name)
         state = _wait_until_run(page)
         saved = _saved_notebook(page, lab["notebooks"] / notebook.name)
         errors = [
@@ -304,3 +307,14 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
         assert not console_errors, f"browser console errors: {console_errors}"
     finally:
         context.close()
+        _shut_down_kernels(lab)
+
+
+def _shut_down_kernels(lab) -> None:
+    """Free the CPU and memory of the notebook's kernel before the next notebook."""
+    headers = {"Authorization": f"token {lab['token']}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{lab['base']}/api/kernels", headers=headers)) as response:
+        kernels = json.loads(response.read())
+    for kernel in kernels:
+        request = urllib.request.Request(f"{lab['base']}/api/kernels/{kernel['id']}", headers=headers, method="DELETE")
+        urllib.request.urlopen(request).close()

@@ -33,6 +33,9 @@ from vislib.plotting.figures import axes_list, canvas_to_image, css_size, new_fi
 from vislib.plotting.style import PIXEL_RATIO, controls_css
 from vislib.plotting.view import View
 
+#: The CSS class of widgets made in the projector style (a page-wide ``<style>`` enlarges their controls only).
+PROJECTOR_CLASS = "vislib-projector"
+
 
 class Interactive:
     """Controls + ``state(**values)`` + ``draw(axes, state)``, redrawn on every change.
@@ -181,11 +184,13 @@ class Interactive:
             for i in range(0, len(controls), controls_per_row)
         ]
         children = [*rows, self.message, self.image]
-        css = controls_css("vislib-widget")
-        if css:  # projector style: controls as large as the figures' text
+        css = controls_css(PROJECTOR_CLASS)
+        if css:  # projector style: controls as large as the figures' text (only in widgets made in that style)
             children.insert(0, ipywidgets.HTML(css))
         widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(align_items="flex-start"))
         widget.add_class("vislib-widget")
+        if css:
+            widget.add_class(PROJECTOR_CLASS)
         return widget
 
     def _clear(self) -> None:
