@@ -2,6 +2,9 @@
 opaque backgrounds, controls' CSS and labels that fit."""
 
 import io
+import os
+import subprocess
+import sys
 
 import ipywidgets
 import matplotlib as mpl
@@ -109,3 +112,10 @@ def test_toggle_buttons_show_their_whole_labels_on_one_row():
     Interactive(lambda stage: stage, lambda ax, s: ax.set_title(s), {"stage": toggle})
     assert toggle.style.button_width == "auto" and toggle.layout.width == "auto"
     assert toggle.style.description_width == "initial"
+
+
+def test_vislib_style_projector_applies_on_import_without_any_call():
+    code = "import vislib.widgets; from vislib.plotting.style import is_projector_style; print(is_projector_style())"
+    env = {**os.environ, "VISLIB_STYLE": "projector"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip() == "True", result.stderr

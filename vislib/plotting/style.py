@@ -139,3 +139,9 @@ def controls_css(class_name: str) -> str:
         f" --jp-widgets-slider-handle-size: {round(16 * PROJECTOR_SCALE)}px;"
         f" font-size: {font}px; }}</style>"
     )
+
+
+# Notebooks that never call default_style() get the environment's style too: VISLIB_STYLE=projector applies it
+# as soon as vislib's plotting is imported.
+if os.environ.get(STYLE_VARIABLE, "").strip().lower() == "projector":
+    projector_style()
