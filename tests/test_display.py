@@ -48,7 +48,7 @@ def test_widget_pictures_are_rendered_at_twice_their_css_size_and_never_stretche
     assert layout.width == f"{6 * dpi}px" and layout.height == "auto" and layout.max_width == "100%"
     assert (int(widget.image.width), int(widget.image.height)) == (6 * dpi, 3 * dpi)
     # The box does not stretch its children to the output area's width.
-    assert widget.widget.layout.align_items == "flex-start"
+    assert widget.widget.layout.align_items == "flex-start" and widget.widget.layout.max_width == "100%"
     assert css_size(widget.figure, PIXEL_RATIO) == (6 * dpi, 3 * dpi)
 
 

@@ -159,7 +159,9 @@ _PICTURES = """() => [...document.querySelectorAll('.jp-Notebook img')].filter(i
     .map(img => ({widget: img.classList.contains('vislib-picture'), naturalWidth: img.naturalWidth,
                   naturalHeight: img.naturalHeight, width: img.getBoundingClientRect().width,
                   height: img.getBoundingClientRect().height,
-                  area: img.closest('.jp-OutputArea-output').getBoundingClientRect().width}))"""
+                  right: img.getBoundingClientRect().right,
+                  area: img.closest('.jp-OutputArea-output').getBoundingClientRect().width,
+                  areaRight: img.closest('.jp-OutputArea-output').getBoundingClientRect().right}))"""
 
 _WATCH = """(index) => {
     const img = document.querySelectorAll('.vislib-widget img.vislib-picture')[index];
@@ -272,6 +274,7 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
                 scale = picture["width"] / natural_css
                 aspect = (picture["width"] / picture["height"]) / (picture["naturalWidth"] / picture["naturalHeight"])
                 assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
+                assert picture["right"] <= picture["areaRight"] + 1, f"{width} px: picture overflows: {picture}"
                 if natural_css <= picture["area"]:  # room for it: natural size
                     assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
                 else:  # a narrower output area shrinks it as a whole

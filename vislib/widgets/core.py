@@ -187,7 +187,8 @@ class Interactive:
         css = controls_css(PROJECTOR_CLASS)
         if css:  # projector style: controls as large as the figures' text (only in widgets made in that style)
             children.insert(0, ipywidgets.HTML(css))
-        widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(align_items="flex-start"))
+        # Never wider than the output area, so the picture's max-width: 100% shrinks it to fit.
+        widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(align_items="flex-start", max_width="100%"))
         widget.add_class("vislib-widget")
         if css:
             widget.add_class(PROJECTOR_CLASS)
