@@ -51,6 +51,6 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     reports = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))]
     if not reports:
         return
-    machine = f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}"
+    machine = f"{os.cpu_count()} CPU cores (load average at the end of the run: {os.getloadavg()[0]:.1f})"
     benchmarks = REPOSITORY / "BENCHMARKS.md"
     benchmarks.write_text(merge_browser_section(benchmarks.read_text(), render_browser_section(reports, machine)))
