@@ -14,7 +14,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
 
-.PHONY: setup lab test lint check student-notebooks benchmark clean
+.PHONY: setup lab test test-browser lint check strip student-notebooks benchmark clean
 
 $(INSTALLED): pyproject.toml
 	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
@@ -35,6 +35,12 @@ lab: $(INSTALLED)
 test: $(INSTALLED)
 	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
+## The notebooks in a real browser: JupyterLab in the system's Chromium (Playwright), default and projector
+## style; screenshots into build/screenshots/, latencies into BENCHMARKS.md. BROWSER_ARGS="-k 06" for one notebook.
+BROWSER_ARGS ?=
+test-browser: $(INSTALLED)
+	VISLIB_BROWSER_TEST=1 VISLIB_PROFILE=quick $(BIN)/python -m pytest tests/browser $(BROWSER_ARGS)
+
 ## Lint and format check (ruff, configured in pyproject.toml).
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -44,6 +50,10 @@ lint: $(INSTALLED)
 check: $(INSTALLED)
 	@test -n "$(NB)" || { echo "usage: make check NB=notebooks/student/00_start_here.ipynb"; exit 2; }
 	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env "$(NB)"
+
+## Maintainers: remove outputs JupyterLab saved into the notebooks, before committing (the tests check the git index).
+strip: $(INSTALLED)
+	$(BIN)/python -m vislib.tools.strip_outputs
 
 ## Maintainers: regenerate notebooks/student/ from the solution notebooks (overwrites them).
 student-notebooks: $(INSTALLED)

@@ -225,6 +225,15 @@ def test_widget_fast_path_matches_a_full_redraw():
     assert widget.last_state.field == fresh.last_state.field
     assert np.mean(np.abs(_pixels(widget.image.value) - _pixels(fresh.image.value)) > 24) < 0.002  # JPEG noise
 
+    # A dilation slider for a conv layer the stack lacks is disabled, with a note.
+    widget.set(preset="gridding (2, 2, 2)")
+    assert widget.controls["d4"].disabled and not widget.controls["d3"].disabled
+    notes = [child.value for child in widget.widget.children if "conv layers" in getattr(child, "value", "")]
+    assert notes and "conv4 dilation slider is disabled" in notes[0]
+    widget.set(preset="plain 3x3 x4")
+    assert not any(widget.controls[f"d{i}"].disabled for i in range(1, 5))
+    assert not any("conv layers" in getattr(child, "value", "") for child in widget.widget.children)
+
 
 def test_exercise_checks_accept_references_and_name_mistakes():
     assert check_dilated_output_size(dilated_output_size) > 300

@@ -97,9 +97,29 @@ def test_design_card_layout(repository):
         assert (repository / path).exists(), path
 
 
+def _committed_notebooks(repository):
+    """``(path, text)`` of every notebook as committed: the git index (what the next commit holds), so a
+    notebook JupyterLab saved with outputs into the working tree does not fail the tests; outside a git
+    checkout (an unpacked archive), the files themselves."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", "notebooks/*.ipynb"], cwd=repository, capture_output=True, text=True
+    )
+    if listed.returncode != 0:
+        return [(path, path.read_text()) for path in sorted((repository / "notebooks").rglob("*.ipynb"))]
+    committed = []
+    for name in sorted(filter(None, listed.stdout.split("\0"))):
+        text = subprocess.run(
+            ["git", "show", f":{name}"], cwd=repository, capture_output=True, text=True, check=True
+        ).stdout
+        committed.append((repository / name, text))
+    return committed
+
+
 def test_committed_notebooks_carry_no_outputs_and_named_cells(repository):
-    for path in sorted((repository / "notebooks").rglob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
+    committed = _committed_notebooks(repository)
+    assert any(path.name == "00_start_here.ipynb" for path, _ in committed)
+    for path, text in committed:
+        notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
         assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# "), path.name
         for cell in notebook.cells:
@@ -122,3 +142,20 @@ def test_widget_extension_is_installed_for_jupyterlab():
     )
     text = listing.stdout + listing.stderr
     assert "@jupyter-widgets/jupyterlab-manager" in text and "enabled" in text, text
+
+
+def test_make_strip_removes_outputs_in_the_repository_format(tmp_path, repository):
+    from vislib.tools import strip_outputs
+
+    committed = dict(_committed_notebooks(repository))[repository / "notebooks/00_start_here.ipynb"]
+    notebook = nbformat.reads(committed, as_version=4)
+    code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\n")]
+    code.execution_count = 3
+    code.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00Z"}
+    path = tmp_path / "run.ipynb"
+    nbformat.write(notebook, path)
+    assert strip_outputs.main(["--check", str(path)]) == 1
+    assert strip_outputs.main([str(path)]) == 0
+    assert path.read_text() == committed  # byte-equal to the committed notebook
+    assert strip_outputs.main(["--check", str(path)]) == 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from IPython.display import Image, display
+from IPython.display import display
 
 from vislib._validation import check_callable
-from vislib.plotting.figures import axes_list, figure_to_png, new_figure
+from vislib.plotting.figures import axes_list, display_image, new_figure
 
 
 class LiveFigure:
@@ -43,7 +43,7 @@ class LiveFigure:
 
     def refresh(self) -> None:
         """Show the figure as it is now, replacing the previous picture."""
-        image = Image(data=figure_to_png(self.figure))
+        image = display_image(self.figure)
         if self._handle is None:
             self._handle = display(image, display_id=True)
         else:

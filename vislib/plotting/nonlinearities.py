@@ -48,6 +48,11 @@ class SaturationView(View):
             alpha=0.8,
         )
         right.set(ylim=(0, 1.08), ylabel="relative frequency (peak = 1)")
+        # The layout is computed once, but the right axis' range changes with the nonlinearity: leave room
+        # at the sides for a tick label at its ends.
+        engine = right.figure.get_layout_engine()
+        if hasattr(engine, "set"):
+            engine.set(w_pad=0.2)
         self.right_title = right.set_title(" ")
         return [self.z_bars, self.output_bars, self.left_title, self.right_title]
 

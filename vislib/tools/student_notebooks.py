@@ -9,7 +9,11 @@ markers; this tool writes the student versions into ``notebooks/student/``:
 * in markdown cells, the same region becomes ``YOUR ANSWER HERE``;
 * the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``
   are removed;
-* outputs and execution counts are cleared.
+* outputs and execution counts are cleared;
+* check cells (nbgrader ``grade: true``) are tagged ``raises-exception``, so
+  that JupyterLab's *Run All* goes on past an unfinished exercise (the
+  repository's ``conftest.py`` makes nbval ignore that tag on check cells,
+  so ``make check`` still reports every failing check).
 
 Rules the tool enforces, so that a student notebook keeps running:
 a solution region in a code cell must sit inside a function body (the
@@ -115,6 +119,10 @@ def _clear_cell(cell, cell_index: int, where: str) -> tuple[str, list[Region]]:
     return "\n".join(output).rstrip("\n"), regions
 
 
+#: The cell tag JupyterLab (and nbclient) honour: an error in the cell does not stop *Run All*.
+RAISES_EXCEPTION = "raises-exception"
+
+
 def make_student_version(notebook: nbformat.NotebookNode, name: str = "notebook"):
     """Return ``(student_notebook, regions)`` for a solution notebook."""
     student = copy.deepcopy(notebook)
@@ -126,6 +134,10 @@ def make_student_version(notebook: nbformat.NotebookNode, name: str = "notebook"
         if cell.cell_type in ("code", "markdown"):
             cell.source, found = _clear_cell(cell, index, f"{name}, cell {index}")
             regions.extend(found)
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            tags = cell.metadata.setdefault("tags", [])
+            if RAISES_EXCEPTION not in tags:
+                tags.append(RAISES_EXCEPTION)
     return student, regions
 
 

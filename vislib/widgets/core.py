@@ -11,7 +11,10 @@ Every widget in the course is an :class:`Interactive`:
   names.
 
 A redraw renders the figure to PNG and swaps it into an ``ipywidgets.Image``,
-which works the same in JupyterLab, VS Code and headless test runs.
+which works the same in JupyterLab, VS Code and headless test runs. The image
+is rendered at ``PIXEL_RATIO`` (2) pixels per CSS pixel and shown at its
+natural size (never stretched to the output area; scaled down as a whole when
+the area is narrower), and the controls' labels get the room they need.
 """
 
 from __future__ import annotations
@@ -26,8 +29,12 @@ import ipywidgets
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from vislib._validation import check_callable, check_choice, check_int, check_type
-from vislib.plotting.figures import axes_list, canvas_to_image, new_figure
+from vislib.plotting.figures import axes_list, canvas_to_image, css_size, new_figure
+from vislib.plotting.style import PIXEL_RATIO, controls_css
 from vislib.plotting.view import View
+
+#: The CSS class of widgets made in the projector style (a page-wide ``<style>`` enlarges their controls only).
+PROJECTOR_CLASS = "vislib-projector"
 
 
 class Interactive:
@@ -87,15 +94,10 @@ class Interactive:
         self.controls = dict(controls)
         self.max_backgrounds = check_int("max_backgrounds", max_backgrounds, min_value=1, max_value=256)
         self.figure, self.axes = new_figure(nrows, ncols, figsize=figsize, **(subplot_kw or {}))
+        self.figure.set_dpi(self.figure.dpi * PIXEL_RATIO)
         self._baseline_axes = list(self.figure.axes)
         self.image_format = check_choice("image_format", image_format, ("png", "jpeg"))
-        self.image = ipywidgets.Image(format=image_format, layout=ipywidgets.Layout(max_width="100%"))
-        self.message = ipywidgets.HTML()
-        rows = [
-            ipywidgets.HBox(list(self.controls.values())[i : i + controls_per_row])
-            for i in range(0, len(self.controls), controls_per_row)
-        ]
-        self.widget = ipywidgets.VBox([*rows, self.message, self.image])
+        self.widget = self._layout(controls_per_row)
         self.last_state: Any = None
         self.last_timing: dict[str, float] = {}
         self.redraws = 0
@@ -159,6 +161,39 @@ class Interactive:
         self.last_timing = {"state_s": computed - start, "draw_s": done - computed, "total_s": done - start}
         return self.last_timing
 
+    # -- the layout ------------------------------------------------------------
+    def _layout(self, controls_per_row: int) -> ipywidgets.VBox:
+        """Controls in rows, the message, and the picture at its natural CSS size (its pixels / PIXEL_RATIO);
+        ``max-width: 100%`` with ``height: auto`` scales it down as a whole in a narrower output area."""
+        width, height = css_size(self.figure, PIXEL_RATIO)
+        self.image = ipywidgets.Image(
+            format=self.image_format,
+            width=width,
+            height=height,
+            layout=ipywidgets.Layout(
+                width=f"{width}px", max_width="100%", height="auto", object_fit="contain", flex="0 0 auto"
+            ),
+        )
+        self.image.add_class("vislib-picture")
+        self.message = ipywidgets.HTML()
+        for control in self.controls.values():
+            _fit_label(control)
+        controls = list(self.controls.values())
+        rows = [
+            ipywidgets.HBox(controls[i : i + controls_per_row], layout=ipywidgets.Layout(flex_flow="row wrap"))
+            for i in range(0, len(controls), controls_per_row)
+        ]
+        children = [*rows, self.message, self.image]
+        css = controls_css(PROJECTOR_CLASS)
+        if css:  # projector style: controls as large as the figures' text (only in widgets made in that style)
+            children.insert(0, ipywidgets.HTML(css))
+        # Never wider than the output area, so the picture's max-width: 100% shrinks it to fit.
+        widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(align_items="flex-start", max_width="100%"))
+        widget.add_class("vislib-widget")
+        if css:
+            widget.add_class(PROJECTOR_CLASS)
+        return widget
+
     def _clear(self) -> None:
         for extra in [ax for ax in self.figure.axes if ax not in self._baseline_axes]:
             extra.remove()  # colorbars added by the previous draw (before their images go)
@@ -205,3 +240,17 @@ class Interactive:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _fit_label(control: ipywidgets.Widget) -> None:
+    """Give a control's description (and toggle buttons' labels) the width they need: ipywidgets cuts
+    descriptions at about 80 px and toggle-button labels at about 150 px otherwise."""
+    style = getattr(control, "style", None)
+    if getattr(control, "description", "") and style is not None and hasattr(style, "description_width"):
+        if not style.description_width:
+            style.description_width = "initial"
+    if isinstance(control, ipywidgets.ToggleButtons):
+        if not style.button_width:
+            style.button_width = "auto"  # buttons as wide as their labels ("before normalization")
+        if not control.layout.width:
+            control.layout.width = "auto"  # all buttons on one row

@@ -43,7 +43,7 @@ def receptive_field_widget(
         "col": ipywidgets.IntSlider(value=size // 2, min=0, max=size - 1, description="unit col"),
     }
     every_background = [{"preset": name} for name in explorer.presets]  # one static picture per stack
-    return Interactive(
+    widget = Interactive(
         explorer.state,
         ReceptiveFieldView(load_grey_photo("astronaut", size, crop=ASTRONAUT_HEAD)),
         controls,
@@ -53,3 +53,38 @@ def receptive_field_widget(
         image_format="jpeg",
         warm_up=every_background,
     )
+    _disable_missing_layers(widget, explorer)
+    return widget
+
+
+def conv_layer_count(explorer: ReceptiveFieldExplorer, preset: str) -> int:
+    """How many conv layers the preset's stack has (its dilation sliders beyond that act on nothing)."""
+    return sum(layer.kind == "conv" for layer in explorer.presets[preset])
+
+
+def _disable_missing_layers(widget: Interactive, explorer: ReceptiveFieldExplorer) -> None:
+    """Disable the dilation sliders of conv layers the chosen stack lacks, and say so under the controls."""
+    note = ipywidgets.HTML()
+    children = list(widget.widget.children)
+    children.insert(children.index(widget.message), note)
+    widget.widget.children = children
+
+    def update(_change=None) -> None:
+        preset = widget.controls["preset"].value
+        count = conv_layer_count(explorer, preset)
+        missing = []
+        for i in range(1, explorer.MAX_EDITS + 1):
+            slider = widget.controls[f"d{i}"]
+            slider.disabled = i > count
+            slider.tooltip = f"this stack has {count} conv layers" if i > count else ""
+            if i > count:
+                missing.append(f"conv{i}")
+        note.value = (
+            f"<i>{preset!r} has {count} conv layers: the {', '.join(missing)} dilation "
+            f"{'slider is' if len(missing) == 1 else 'sliders are'} disabled.</i>"
+            if missing
+            else ""
+        )
+
+    widget.controls["preset"].observe(update, names="value")
+    update()

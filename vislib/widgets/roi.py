@@ -44,11 +44,8 @@ def roi_align_widget(
             options=[(f"stride {s}", s) for s in explorer.strides],
             value=stride,
             description="feature map",
-            style={"button_width": "80px"},
         ),
-        "background": ipywidgets.ToggleButtons(
-            options=list(BACKGROUNDS), value="photo", description="show", style={"button_width": "90px"}
-        ),
+        "background": ipywidgets.ToggleButtons(options=list(BACKGROUNDS), value="photo", description="show"),
         "bin_row": ipywidgets.IntSlider(value=3, min=0, max=7, description="bin row", **wide),
         "bin_col": ipywidgets.IntSlider(value=3, min=0, max=7, description="bin col", **wide),
         "sample": ipywidgets.IntSlider(value=0, min=0, max=8, description="sample in bin", **wide),

@@ -4,17 +4,27 @@ one and returns its :class:`~vislib.widgets.core.Interactive`.
 
 from __future__ import annotations
 
+from functools import cache
+
 from vislib import runtime
 from vislib.widgets.core import Interactive
 
 
 def yolo_grid_widget() -> Interactive:
     """The 07 notebook's grid widget on its quick-profile model (its recipe) and 12 held-out images."""
+    from vislib.widgets.yolo import grid_prediction_widget
+
+    grid, class_names = _yolo_grid_predictions()
+    return grid_prediction_widget(grid, class_names)
+
+
+@cache
+def _yolo_grid_predictions():
+    """The trained model's predictions (trained once per process; widgets of several styles share them)."""
     import torch
 
     from vislib.states.yolo import GridPredictions
     from vislib.training.yolo import YOLO_RECIPES
-    from vislib.widgets.yolo import grid_prediction_widget
 
     recipe = YOLO_RECIPES["quick"]
     train_set, held_out = recipe.datasets()
@@ -24,7 +34,7 @@ def yolo_grid_widget() -> Interactive:
     grid = GridPredictions(
         model.cpu(), torch.stack([image for image, _ in shown]), [t for _, t in shown], num_boxes=recipe.num_boxes
     )
-    return grid_prediction_widget(grid, train_set.classes)
+    return grid, train_set.classes
 
 
 def detection_precision_recall_widget() -> Interactive:
@@ -41,13 +51,20 @@ def detection_precision_recall_widget() -> Interactive:
 
 def batchnorm_activation_widget() -> Interactive:
     """The 01 notebook's widget on the notebook's quick-profile recordings (150 steps, every 5th)."""
+    from vislib.widgets.activations import activation_distribution_widget
+
+    return activation_distribution_widget(*_batchnorm_histories())
+
+
+@cache
+def _batchnorm_histories():
+    """The recordings without and with batch norm (trained once per process)."""
     import torch
 
     from vislib.data.digits import load_digits
     from vislib.models.small_cnn import SmallCNN
     from vislib.training.classification import train_classifier
     from vislib.training.recording import ActivationRecorder
-    from vislib.widgets.activations import activation_distribution_widget
 
     data = load_digits(size=16, seed=0)
     histories = []
@@ -57,15 +74,22 @@ def batchnorm_activation_widget() -> Interactive:
         recorder = ActivationRecorder(model)
         train_classifier(model, data, steps=150, lr=0.05, recorder=recorder, record_every=5)
         histories.append(recorder.history())
-    return activation_distribution_widget(*histories)
+    return tuple(histories)
 
 
 def residual_gradient_flow_widget() -> Interactive:
     """The 02 notebook's widget on short runs of its networks (depths 8, 20, 56; 12 steps, every step recorded)."""
+    from vislib.widgets.residual import gradient_flow_widget
+
+    return gradient_flow_widget(_residual_records())
+
+
+@cache
+def _residual_records():
+    """The short runs' gradient records (trained once per process)."""
     from vislib.data.digits import load_digits
     from vislib.states.residual import GradientFlowRecords
     from vislib.training.residual import degradation_experiment
-    from vislib.widgets.residual import gradient_flow_widget
 
     experiment = degradation_experiment(
         load_digits(size=16, seed=0),
@@ -76,18 +100,26 @@ def residual_gradient_flow_widget() -> Interactive:
         record_every=1,
         show_progress=False,
     )
-    return gradient_flow_widget(GradientFlowRecords.from_experiment(experiment))
+    return GradientFlowRecords.from_experiment(experiment)
 
 
 def instance_explorer_widget() -> Interactive:
     """The 09 notebook's instance explorer on a small Mask R-CNN (160 images, 2 epochs) and 8 held-out images."""
+    from vislib.widgets.mask_rcnn import instance_explorer_widget as widget
+
+    explorer, class_names = _instance_explorer()
+    return widget(explorer, class_names)
+
+
+@cache
+def _instance_explorer():
+    """The trained Mask R-CNN's explorer (trained once per process)."""
     import torch
 
     from vislib.data.shapes import ShapesDataset
     from vislib.models.mask_rcnn import small_mask_rcnn
     from vislib.states.mask_rcnn import InstanceExplorer
     from vislib.training.mask_rcnn import train_mask_rcnn
-    from vislib.widgets.mask_rcnn import instance_explorer_widget as widget
 
     train_set = ShapesDataset(160, image_size=128, seed=1)
     held_out = ShapesDataset(8, image_size=128, seed=2)
@@ -95,7 +127,7 @@ def instance_explorer_widget() -> Interactive:
     model = small_mask_rcnn(len(train_set.classes) + 1, 128)
     train_mask_rcnn(model, train_set, epochs=2, device=runtime.device())
     explorer = InstanceExplorer(model.cpu(), [held_out[i] for i in range(len(held_out))], min_score=0.3)
-    return widget(explorer, train_set.classes)
+    return explorer, train_set.classes
 
 
 def tide_oracle_widget() -> Interactive:

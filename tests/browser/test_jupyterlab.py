@@ -1,0 +1,324 @@
+"""The notebooks as a person sees them: JupyterLab in a real Chromium, driven by Playwright.
+
+For every notebook (``notebooks/NN_*.ipynb``, in the quick profile) and each style (default, projector):
+start JupyterLab on a free localhost port with a token, open the notebook, *Run All*, and check
+
+* no error output and no browser console error;
+* every widget rendered (no "Loading widget...", no "model not found", no "Error displaying widget");
+* every widget's picture is shown at its natural size (rendered at 2x, shown at half its pixel size:
+  scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower, shrunk as
+  a whole without distortion);
+* each widget's slider changes its picture; the end-to-end latency (key press -> new picture loaded) over
+  ``MOVES`` moves is written to ``BENCHMARKS.md``;
+* a screenshot of each widget goes to ``build/screenshots/<style>/``.
+
+Run with ``make test-browser`` (it sets ``VISLIB_BROWSER_TEST=1``); skipped otherwise, and skipped with a
+message where Playwright or Chromium is missing (``apt-get install chromium``; no browser is downloaded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+STYLES = ("default", "projector")
+SCREENSHOTS = REPOSITORY / "build" / "screenshots"
+RESULTS = REPOSITORY / "build" / "browser"
+CHROMIUM = os.environ.get("VISLIB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+WIDTHS = (1440, 1920)
+MOVES = int(os.environ.get("VISLIB_BROWSER_MOVES", "20"))
+RUN_TIMEOUT_S = float(os.environ.get("VISLIB_BROWSER_TIMEOUT", "900"))
+BROKEN_WIDGET_TEXTS = ("Loading widget", "model not found", "Error displaying widget", "Failed to load model")
+
+if os.environ.get("VISLIB_BROWSER_TEST") != "1":
+    pytest.skip("the real-browser test runs with `make test-browser`", allow_module_level=True)
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    pytest.skip("Playwright for Python is not installed (pip install -e '.[dev]')", allow_module_level=True)
+if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: install it (Debian/Ubuntu: apt-get install chromium) or set VISLIB_CHROMIUM",
+        allow_module_level=True,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _lab_settings(directory: Path) -> None:
+    """User settings: every cell in the DOM (no windowing), no autosave, no news or update checks."""
+    settings = {
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+    }
+    for name, values in settings.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+@pytest.fixture(scope="module", params=STYLES)
+def lab(request, tmp_path_factory):
+    """JupyterLab on a copy of the notebooks (runs never write into the repository), in one style."""
+    style = request.param
+    work = tmp_path_factory.mktemp(f"lab-{style}")
+    notebooks = work / "notebooks"
+    notebooks.mkdir()
+    for path in NOTEBOOKS:
+        shutil.copy(path, notebooks / path.name)
+    settings = work / "settings"
+    _lab_settings(settings)
+    port, token = _free_port(), f"vislib-browser-{os.getpid()}"
+    env = {
+        **os.environ,
+        "VISLIB_PROFILE": "quick",
+        "VISLIB_STYLE": style,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces"),
+    }
+    log = (work / "lab.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run commands as the menus do
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+            f"--ServerApp.root_dir={notebooks}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                request_ = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
+                urllib.request.urlopen(request_, timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"JupyterLab did not start within 120 s (log: {work / 'lab.log'})")
+        yield {"base": base, "token": token, "style": style, "notebooks": notebooks}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+# -- in-page helpers -------------------------------------------------------------------------------------------
+_RUN_STATE = """() => {
+    const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+        .map(p => p.textContent.trim());
+    return {busy: prompts.filter(p => p.includes('*')).length,
+            done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length, cells: prompts.length};
+}"""
+
+_PICTURES = """() => [...document.querySelectorAll('.jp-Notebook img')].filter(img => img.naturalWidth > 0)
+    .map(img => ({widget: img.classList.contains('vislib-picture'), naturalWidth: img.naturalWidth,
+                  naturalHeight: img.naturalHeight, width: img.getBoundingClientRect().width,
+                  height: img.getBoundingClientRect().height,
+                  right: img.getBoundingClientRect().right,
+                  area: img.closest('.jp-OutputArea-output').getBoundingClientRect().width,
+                  areaRight: img.closest('.jp-OutputArea-output').getBoundingClientRect().right}))"""
+
+_WATCH = """(index) => {
+    const img = document.querySelectorAll('.vislib-widget img.vislib-picture')[index];
+    window.__loads = [];
+    img.addEventListener('load', () => window.__loads.push(performance.now()));
+    return img.src;
+}"""
+
+
+def _run_all(page, name: str) -> None:
+    """Wait for the notebook's kernel, then *Run → Run All Cells* (the menu's command)."""
+    page.wait_for_function(
+        f"() => window.jupyterapp?.shell.currentWidget?.context?.path === {json.dumps(name)}", timeout=120_000
+    )
+    page.evaluate(
+        """async () => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            await panel.context.ready;
+            await panel.sessionContext.ready;
+            while (!panel.sessionContext.session?.kernel || panel.sessionContext.session.kernel.status !== 'idle') {
+                await new Promise(resolve => setTimeout(resolve, 200));
+            }
+            window.jupyterapp.commands.execute('notebook:run-all-cells');
+        }"""
+    )
+
+
+def _wait_until_run(page) -> dict:
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    page.wait_for_function("() => document.querySelectorAll('.jp-InputPrompt').length > 0", timeout=120_000)
+    time.sleep(2)
+    stable = 0
+    while time.monotonic() < deadline:
+        state = page.evaluate(_RUN_STATE)
+        stable = stable + 1 if state["busy"] == 0 else 0
+        if stable >= 3:
+            return state
+        time.sleep(1)
+    pytest.fail(f"Run All did not finish within {RUN_TIMEOUT_S:.0f} s")
+
+
+def _saved_notebook(page, path: Path):
+    """Save (into the run's copy of the notebooks) and read back: the outputs as the kernel sent them."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    time.sleep(2)
+    return nbformat.read(path, as_version=4)
+
+
+def _slider_handles(page, index: int):
+    widget = page.locator(".vislib-widget").nth(index)
+    return widget.locator(".widget-slider:not(.mod-disabled) .noUi-handle, .widget-hslider .noUi-handle")
+
+
+def _measure_latency(page, index: int) -> list[float]:
+    """Press arrow keys on the widget's first slider; the time from each press to the new picture's load."""
+    handle = _slider_handles(page, index).first
+    handle.focus()
+    page.evaluate(_WATCH, index)
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
+    latencies = []
+    for move in range(MOVES):
+        before = page.evaluate("window.__loads.length")
+        start = page.evaluate("performance.now()")
+        page.keyboard.press(keys[move % 2])
+        page.wait_for_function(f"window.__loads.length > {before}", timeout=15_000)
+        latencies.append(page.evaluate("window.__loads[window.__loads.length - 1]") - start)
+        time.sleep(0.05)
+    return latencies
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
+    style = lab["style"]
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    page = context.new_page()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    try:
+        # A workspace of its own, reset: no tab of an earlier notebook is restored.
+        page.goto(f"{lab['base']}/lab/workspaces/{notebook.stem}/tree/{notebook.name}?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        _run_all(page, notebook.name)
+        state = _wait_until_run(page)
+        saved = _saved_notebook(page, lab["notebooks"] / notebook.name)
+        errors = [
+            f"cell {cell.id}: {output.ename}: {output.evalue}"
+            for cell in saved.cells
+            if cell.cell_type == "code"
+            for output in cell.get("outputs", [])
+            if output.output_type == "error"
+        ]
+        assert not errors, errors
+        assert state["done"] == state["cells"], f"cells run: {state}"
+        text = page.locator(".jp-Notebook").inner_text()
+        broken = [phrase for phrase in BROKEN_WIDGET_TEXTS if phrase in text]
+        assert not broken, f"widgets not rendered: {broken}"
+
+        widgets = page.locator(".vislib-widget")
+        count = widgets.count()
+        report = {"notebook": notebook.stem, "style": style, "widgets": [], "scales": {}}
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900 if width == 1440 else 1080})
+            time.sleep(1)
+            pictures = page.evaluate(_PICTURES)
+            scales = []
+            for picture in pictures:
+                natural_css = picture["naturalWidth"] / 2
+                scale = picture["width"] / natural_css
+                aspect = (picture["width"] / picture["height"]) / (picture["naturalWidth"] / picture["naturalHeight"])
+                assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
+                # (4 px: the widget's own 2 px margin)
+                assert picture["right"] <= picture["areaRight"] + 4, f"{width} px: picture overflows: {picture}"
+                if natural_css <= picture["area"]:  # room for it: natural size
+                    assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
+                else:  # a narrower output area shrinks it as a whole
+                    assert scale < 1.0, picture
+                scales.append(round(scale, 3))
+            report["scales"][width] = scales
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        time.sleep(1)
+
+        shots = SCREENSHOTS / style
+        shots.mkdir(parents=True, exist_ok=True)
+        for index in range(count):
+            widget = widgets.nth(index)
+            widget.scroll_into_view_if_needed()
+            widget.screenshot(path=str(shots / f"{notebook.stem}_widget{index}.png"))
+            if _slider_handles(page, index).count() == 0:
+                continue
+            before = page.locator(".vislib-widget img.vislib-picture").nth(index).get_attribute("src")
+            latencies = _measure_latency(page, index)
+            after = page.locator(".vislib-widget img.vislib-picture").nth(index).get_attribute("src")
+            assert after != before or len(latencies) == MOVES, "the slider did not change the picture"
+            ordered = sorted(latencies)
+            report["widgets"].append(
+                {
+                    "index": index,
+                    "moves": len(latencies),
+                    "median_ms": round(statistics.median(latencies), 1),
+                    "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+                }
+            )
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"{notebook.stem}_{style}.json").write_text(json.dumps(report, indent=1))
+        assert not console_errors, f"browser console errors: {console_errors}"
+    finally:
+        context.close()
+        _shut_down_kernels(lab)
+
+
+def _shut_down_kernels(lab) -> None:
+    """Free the CPU and memory of the notebook's kernel before the next notebook."""
+    headers = {"Authorization": f"token {lab['token']}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{lab['base']}/api/kernels", headers=headers)) as response:
+        kernels = json.loads(response.read())
+    for kernel in kernels:
+        request = urllib.request.Request(f"{lab['base']}/api/kernels/{kernel['id']}", headers=headers, method="DELETE")
+        urllib.request.urlopen(request).close()
