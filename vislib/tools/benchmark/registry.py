@@ -66,6 +66,7 @@ MEASUREMENTS = [
     Measurement("shapes data set throughput (06)", "vislib.tools.benchmark.measurements:measure_shapes_throughput"),
     Measurement("training monitor cost (06)", "vislib.tools.benchmark.measurements:measure_monitor_cost"),
     Measurement("YOLO training run (07)", "vislib.tools.benchmark.measurements:measure_yolo_training"),
+    Measurement("nms against torchvision (issue 20)", "vislib.tools.benchmark.measurements:measure_nms"),
 ]
 
 
