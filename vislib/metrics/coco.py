@@ -130,14 +130,24 @@ def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _ids(name: str, values: list) -> np.ndarray:
-    """Integer ids -> int64 array (bools, floats and strings are refused)."""
-    if set(map(type, values)) <= {int}:  # the common case, checked fast
+def _ids(name: str, values: list, *, strings: bool = False) -> np.ndarray:
+    """Integer ids -> int64 array; a whole float such as ``1.0`` counts as its integer (pycocotools compares
+    ids with ``==``). With ``strings``, ids that are all strings are allowed too (a str array). Bools, other
+    floats and a mix of strings and numbers are refused."""
+    types = set(map(type, values))
+    if types <= {int}:  # the common case, checked fast
         return np.asarray(values, dtype=np.int64).reshape(-1)
+    if strings and types <= {str}:
+        return np.asarray(values, dtype=str).reshape(-1)
+    converted = []
     for i, value in enumerate(values):
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and float(value).is_integer():
+            value = int(value)
         if not _is_int(value):
-            raise ValueError(f"{name} must be integers; entry {i} is {value!r}")
-    return np.asarray(values, dtype=np.int64).reshape(-1)
+            expected = "integers (or all strings)" if strings else "integers"
+            raise ValueError(f"{name} must be {expected}; entry {i} is {value!r}")
+        converted.append(value)
+    return np.asarray(converted, dtype=np.int64).reshape(-1)
 
 
 def _field(name: str, records: list, key: str) -> list:
@@ -177,19 +187,23 @@ def _boxes(name: str, values: list) -> np.ndarray:
 
 def _index_of(name: str, ids: np.ndarray, known: np.ndarray, what: str) -> np.ndarray:
     """Positions of ``ids`` in the sorted array ``known``; every id must be there."""
+    if len(ids) and len(known) and (ids.dtype.kind == "U") != (known.dtype.kind == "U"):  # strings vs numbers
+        raise ValueError(f"{name}[0] refers to unknown {what} {ids[0].item()!r}")
     pos = np.searchsorted(known, ids)
     pos_clipped = np.minimum(pos, max(len(known) - 1, 0))
     found = (pos < len(known)) & (known[pos_clipped] == ids) if len(known) else np.zeros(len(ids), bool)
     if not found.all():
         i = int(np.nonzero(~found)[0][0])
-        raise ValueError(f"{name}[{i}] refers to unknown {what} {int(ids[i])}")
+        raise ValueError(f"{name}[{i}] refers to unknown {what} {ids[i].item()!r}")
     return pos
 
 
 def _unique_ids(name: str, ids: np.ndarray) -> None:
     values, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
-        raise ValueError(f"{name} must be unique; id {int(values[counts > 1][0])} appears {int(counts.max())} times")
+        raise ValueError(
+            f"{name} must be unique; id {values[counts > 1][0].item()!r} appears {int(counts.max())} times"
+        )
 
 
 @dataclass
@@ -226,7 +240,7 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
     check_type("results", results, list, "a list of COCO result dicts")
 
     images = gt["images"]
-    image_ids = _ids("gt['images'] ids", _field("gt['images']", images, "id"))
+    image_ids = _ids("gt['images'] ids", _field("gt['images']", images, "id"), strings=True)
     _unique_ids("gt['images'] ids", image_ids)
     category_ids = _ids("gt['categories'] ids", _field("gt['categories']", gt["categories"], "id"))
     _unique_ids("gt['categories'] ids", category_ids)
@@ -251,7 +265,10 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
     gt_id = _ids(f"{name} ids", _field(name, anns, "id"))
     _unique_ids(f"{name} ids", gt_id)
     gt_image = _index_of(
-        f"{name} image_id", _ids(f"{name} image_id", _field(name, anns, "image_id")), sorted_images, "image id"
+        f"{name} image_id",
+        _ids(f"{name} image_id", _field(name, anns, "image_id"), strings=True),
+        sorted_images,
+        "image id",
     )
     gt_category = _index_of(
         f"{name} category_id",
@@ -281,7 +298,10 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
         if not isinstance(r, dict):
             raise ValueError(f"results[{i}] must be a dict, got {type(r).__name__}")
     dt_image = _index_of(
-        f"{name} image_id", _ids(f"{name} image_id", _field(name, results, "image_id")), sorted_images, "image id"
+        f"{name} image_id",
+        _ids(f"{name} image_id", _field(name, results, "image_id"), strings=True),
+        sorted_images,
+        "image id",
     )
     dt_category = _index_of(
         f"{name} category_id",
@@ -304,14 +324,21 @@ def _parse(gt, results, iou_type: str) -> _Parsed:
         dt_box = _boxes(name, _field(name, results, "bbox"))
         dt_area = dt_box[:, 2] * dt_box[:, 3]  # pycocotools' loadRes: the box's area
     else:
-        for i, segmentation in enumerate(_field(name, results, "segmentation")):
-            dt_segm.append(_check_segmentation(f"results[{i}]['segmentation']", segmentation, image_sizes[dt_image[i]]))
-        # loadRes: the first result decides whether areas come from boxes or masks.
+        # loadRes: the first result decides whether areas come from boxes or masks; with boxes, a result
+        # without a segmentation gets its box as a polygon.
         with_boxes = bool(results) and "bbox" in results[0] and not results[0]["bbox"] == []
         if with_boxes:
             dt_box = _boxes(name, _field(name, results, "bbox"))
             dt_area = dt_box[:, 2] * dt_box[:, 3]
-        else:
+        segmentations = [
+            r["segmentation"] if "segmentation" in r else _box_polygon(dt_box[i]) if with_boxes else None
+            for i, r in enumerate(results)
+        ]
+        for i, segmentation in enumerate(segmentations):
+            if segmentation is None:
+                raise ValueError(f"results[{i}] has no 'segmentation' key")
+            dt_segm.append(_check_segmentation(f"results[{i}]['segmentation']", segmentation, image_sizes[dt_image[i]]))
+        if not with_boxes:
             dt_box = None
             dt_area = np.asarray([_segmentation_area(s) for s in dt_segm], dtype=np.float64).reshape(-1)
     return _Parsed(
@@ -344,14 +371,26 @@ def _check_segmentation(name: str, segmentation, size: tuple[int, int]):
             if (
                 not isinstance(polygon, (list, tuple))
                 or len(polygon) < 6
+                or len(polygon) % 2
                 or not all(_is_number(v) and np.isfinite(v) for v in polygon)
             ):
-                raise ValueError(f"{name}[{j}] must be a polygon [x1, y1, x2, y2, x3, y3, ...] (at least 3 points)")
+                shown = repr(polygon)[:200]
+                raise ValueError(
+                    f"{name}[{j}] must be a polygon [x1, y1, x2, y2, x3, y3, ...] "
+                    f"(an even count, at least 3 points), got {shown}"
+                )
         return ("polygons", segmentation, h, w)
     counts, rh, rw = rle_counts(segmentation, name)
     if (rh, rw) != (h, w):
         raise ValueError(f"{name}['size'] must be the image's [height, width] = [{h}, {w}], got [{rh}, {rw}]")
     return ("counts", counts, h, w)
+
+
+def _box_polygon(box: np.ndarray) -> list:
+    """pycocotools' loadRes: a result's ``[x, y, w, h]`` as the polygon ``[[x1, y1, x1, y2, x2, y2, x2, y1]]``."""
+    x, y, w, h = (float(v) for v in box)
+    x1, x2, y1, y2 = x, x + w, y, y + h
+    return [[x1, y1, x1, y2, x2, y2, x2, y1]]
 
 
 def _segmentation_area(checked) -> int:

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_tensor, check_type
+from vislib._validation import check_int, check_model_input, check_tensor, check_type
 
 __all__ = [
     "ConvBlock",
@@ -56,8 +56,8 @@ __all__ = [
 DOWNSAMPLING = 8
 
 
-def _check_images(images: Tensor) -> Tensor:
-    check_tensor("images", images, ndim=4, floating=True)
+def _check_images(images: Tensor, module: nn.Module) -> Tensor:
+    check_model_input("images", images, module, channels=3)
     height, width = images.shape[-2:]
     if height % DOWNSAMPLING or width % DOWNSAMPLING:
         raise ValueError(
@@ -133,7 +133,7 @@ class Encoder(nn.Module):
         return self.channels[2]
 
     def forward(self, images: Tensor) -> EncoderOutput:
-        x = _check_images(images)
+        x = _check_images(images, self)
         skips, indices, stages = [], [], [("input", images)]
         for number, stage in enumerate((self.stage1, self.stage2, self.stage3), start=1):
             x = stage(x)  # [N, C_s, h, w]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vislib._validation import check_choice, check_int, check_number, check_type
+from vislib._validation import check_bool, check_choice, check_int, check_number, check_type
 from vislib.data.photos import load_grey_photo
 from vislib.ops.roi import (
     RoIAlignGeometry,
@@ -157,7 +157,7 @@ class RoIAlignExplorer:
         height = check_number("height", height, min_value=0.0)
         output_size = check_int("output_size", output_size, min_value=1, max_value=16)
         sampling_ratio = check_int("sampling_ratio", sampling_ratio, min_value=-1, max_value=8)
-        check_type("aligned", aligned, bool, "True or False")
+        aligned = check_bool("aligned", aligned)
         stride = check_choice("stride", stride, self.strides)
         bin_row, bin_col = check_int("bin_row", bin_row, min_value=0), check_int("bin_col", bin_col, min_value=0)
         sample = check_int("sample", sample, min_value=0)
