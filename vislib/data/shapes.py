@@ -186,6 +186,7 @@ def render_sample(rng, image_size, min_objects, max_objects, num_classes, shape_
         drawn, ``full_masks`` (bool [S, H, W], unoccluded), ``visible_masks``
         (bool [S, H, W]), ``all_labels`` (int64 [S]) and ``kept`` (bool [S]: annotated).
     """
+    check_type("rng", rng, np.random.Generator, "a numpy.random.Generator (np.random.default_rng(seed))")
     image = _background(rng, image_size)
     count = int(rng.integers(min_objects, max_objects + 1))
     full_masks, labels = [], []
@@ -223,6 +224,11 @@ def render_sample(rng, image_size, min_objects, max_objects, num_classes, shape_
 
 def masks_to_boxes(masks: np.ndarray) -> np.ndarray:
     """Bounding boxes ``(x1, y1, x2, y2)`` of masks ``[N, H, W]`` in the pixel-edge convention -> float32 [N, 4]."""
+    if hasattr(masks, "detach"):
+        masks = masks.detach().cpu().numpy()
+    masks = np.asarray(masks)
+    if masks.ndim != 3:
+        raise ValueError(f"masks must be [N, H, W], got shape {list(masks.shape)}")
     boxes = np.zeros((len(masks), 4), dtype=np.float32)
     for k, mask in enumerate(masks):
         rows = np.flatnonzero(mask.any(axis=1))

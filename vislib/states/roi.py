@@ -53,7 +53,7 @@ def block_feature_map(image: np.ndarray, stride: int) -> torch.Tensor:
     stride = check_int("stride", stride, min_value=1)
     height, width = image.shape
     if height % stride or width % stride:
-        raise ValueError(f"the image size {image.shape} must be a multiple of stride {stride}")
+        raise ValueError(f"stride must divide the image size {image.shape}, got {stride}")
     blocks = image.reshape(height // stride, stride, width // stride, stride)
     return torch.from_numpy(blocks.mean(axis=(1, 3))).float()[None, None]
 
@@ -123,6 +123,9 @@ class RoIAlignExplorer:
         self.strides = tuple(check_int("strides[]", s, min_value=1) for s in strides)
         if not self.strides:
             raise ValueError("strides must hold at least one stride")
+        for s in self.strides:
+            if self.image_size % s:
+                raise ValueError(f"strides must divide image_size ({self.image_size}); got {s}")
         self.photo = load_grey_photo("astronaut", self.image_size)
         self.features = {s: block_feature_map(self.photo, s) for s in self.strides}
         # The feature maps at image resolution (each cell a block), for showing them under the boxes.

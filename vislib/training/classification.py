@@ -57,7 +57,19 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
 
 
 def batches(count: int, batch_size: int, steps: int, seed: int):
-    """``steps`` index tensors of ``batch_size``, epoch after epoch of reshuffled ``range(count)``."""
+    """``steps`` index tensors of ``batch_size``, epoch after epoch of reshuffled ``range(count)``.
+
+    The arguments are checked when it is called (not at the first ``next``); ``batch_size`` must be at most
+    ``count``, or no batch would ever be produced.
+    """
+    count = check_int("count", count, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1, max_value=count)
+    steps = check_int("steps", steps, min_value=0)
+    seed = check_int("seed", seed)
+    return _batches(count, batch_size, steps, seed)
+
+
+def _batches(count: int, batch_size: int, steps: int, seed: int):
     generator = torch.Generator().manual_seed(seed)
     produced = 0
     while produced < steps:

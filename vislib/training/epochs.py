@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from vislib._validation import check_detections, check_int, check_type
+from vislib._validation import check_detections, check_int, check_tensor, check_type
 
 
 @dataclass
@@ -93,6 +93,9 @@ def symmetry(image: Tensor, boxes: Tensor, transform: int) -> tuple[Tensor, Tens
     triangles and stars stay what they are, so this multiplies the training
     set by 8 for free; the boxes move exactly with the pixels.
     """
+    check_tensor("image", image, ndim=3)
+    check_tensor("boxes", boxes, shape=("K", 4))
+    transform = check_int("transform", transform, min_value=0, max_value=7)
     size = image.shape[-1]
     x1, y1, x2, y2 = boxes.unbind(-1)
     if transform & 1:
