@@ -247,7 +247,8 @@ def pool_matches(
                     f"{name}[{i}]['labels'] must be in 1..num_classes ({num_classes}), got {labels.tolist()}"
                 )
     parts = []
-    for label in range(1, num_classes + 1):
+    present = sorted({int(v) for item in [*detections, *targets] for v in item["labels"].tolist()})
+    for label in present:  # classes absent from both contribute nothing (and num_classes may be large)
         pred_boxes = [d["boxes"][d["labels"] == label] for d in detections]
         pred_scores = [d["scores"][d["labels"] == label] for d in detections]
         gt_boxes = [t["boxes"][t["labels"] == label] for t in targets]
@@ -260,6 +261,8 @@ def pool_matches(
             [int(gt_rows[i][j]) if j >= 0 else -1 for i, j in zip(image, matches.matched_gt.tolist())], dtype=int
         )
         parts.append((matches.scores.numpy(), matches.tp.numpy(), image, detection, matched))
+    if not parts:
+        parts = [(np.zeros(0), np.zeros(0, bool), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int))]
     scores, tp, image, detection, matched = (np.concatenate([p[k] for p in parts]) for k in range(5))
     order = np.argsort(-scores, kind="stable")
     total = sum(len(t["labels"]) for t in targets)
