@@ -119,6 +119,124 @@ class CocoEvaluation:
         return out
 
 
+def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvaluation:
+    """COCO's detection metrics, equal to pycocotools' ``COCOeval`` (evaluate, accumulate, summarize).
+
+    Args:
+        gt (dict): a COCO ground-truth dict: ``images`` (``id``; ``height`` and
+            ``width`` for ``segm``), ``categories`` (``id``) and ``annotations``
+            (``id, image_id, category_id, bbox [x, y, w, h], area, iscrowd``, and
+            ``segmentation`` for ``segm``: an RLE dict, compressed or not, or polygons).
+        results (list[dict]): detections ``{image_id, category_id, score, bbox [x, y, w, h]}``
+            (``bbox``) or with ``segmentation`` as an RLE dict (``segm``). An empty
+            list is allowed (everything is missed).
+        iou_type (str): ``"bbox"`` or ``"segm"``.
+
+    Returns:
+        CocoEvaluation: ``summary`` (the 12 numbers), ``precision [T, R, K, A, M]``,
+        ``recall [T, K, A, M]``, ``scores``, and the axes.
+
+    Raises:
+        ValueError: on malformed input (missing keys, unknown image or category
+        ids, duplicate ids, negative widths, NaN scores, masks of the wrong size).
+    """
+    check_choice("iou_type", iou_type, IOU_TYPES)
+    data = _parse(gt, results, iou_type)
+    n_images, n_categories = len(data.image_ids), len(data.category_ids)
+    max_det = MAX_DETS[-1]
+    T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), n_categories, len(AREA_RANGES), len(MAX_DETS)
+
+    # 1. Group by (category, image); detections best first (stable), capped at 100 per group.
+    dt_group = data.dt_category * n_images + data.dt_image  # [D]
+    by_score = np.argsort(-data.dt_score, kind="mergesort")
+    order = by_score[np.argsort(dt_group[by_score], kind="mergesort")]
+    dt_group_sorted = dt_group[order]
+    group_start = np.searchsorted(dt_group_sorted, dt_group_sorted, side="left")
+    rank = np.arange(len(order)) - group_start  # position within the (category, image) group
+    dt = order[rank < max_det]  # indices into the results, in evaluation order
+    dt_rank = rank[rank < max_det]
+    dt_group = dt_group[dt]
+
+    gt_group_all = data.gt_category * n_images + data.gt_image  # [G]
+    gt = np.argsort(gt_group_all, kind="mergesort")  # annotation order within a group
+    gt_group = gt_group_all[gt]
+
+    # How many ground truths each detection's group has, and where they start.
+    gt_first = np.searchsorted(gt_group, dt_group, side="left")  # [D]
+    gt_count = np.searchsorted(gt_group, dt_group, side="right") - gt_first  # [D]
+
+    # A group's detections are contiguous: group g is dt[start[g] : start[g] + size[g]].
+    first_of_group = np.nonzero(dt_rank == 0)[0]
+    groups = (first_of_group, np.diff(np.append(first_of_group, len(dt))))
+
+    # 2. IoU of every detection with every ground truth of its group, flattened: pair p is
+    #    (detection pair_dt[p], ground truth pair_gt[p]); detection i's pairs start at pair_start[i].
+    pair_start = np.concatenate(([0], np.cumsum(gt_count)))
+    n_pairs = int(pair_start[-1])
+    pair_dt = np.repeat(np.arange(len(dt)), gt_count)
+    pair_gt = gt_first[pair_dt] + (np.arange(n_pairs) - pair_start[pair_dt])  # position in `gt`
+    if iou_type == "bbox":
+        pair_iou = _box_iou_coco(data.dt_box[dt[pair_dt]], data.gt_box[gt[pair_gt]], data.gt_crowd[gt[pair_gt]])
+    else:
+        pair_iou = _segm_pair_ious(data, dt, gt, groups, gt_first, gt_count, pair_start, n_pairs)
+
+    # 3. Greedy matching for all thresholds and area ranges.
+    gt_ignore = _gt_ignore(data, gt)  # [A, G] in `gt` order
+    matched = _match(groups, gt_first, gt_count, pair_start, pair_iou, data.gt_crowd[gt], gt_ignore)
+    # matched[i, a, t]: position in `gt` of detection i's match, or -1.
+    is_matched = matched >= 0
+    if len(gt):
+        safe = np.where(is_matched, matched, 0)
+        matched_ignored = is_matched & gt_ignore[np.arange(A)[None, :, None], safe]  # [D, A, T]
+        # pycocotools stores the matched ground truth's *id* and tests it against 0, so a match to an
+        # annotation with id 0 counts as "unmatched" there; kept for equality.
+        nonzero_match = is_matched & (data.gt_id[gt][safe] != 0)
+    else:
+        matched_ignored = nonzero_match = is_matched  # all False: nothing to match
+    dt_outside = _outside(data.dt_area[dt])  # [D, A]
+    dt_ignored = matched_ignored | (~nonzero_match & dt_outside[:, :, None])
+    tp = nonzero_match & ~dt_ignored  # [D, A, T]
+    fp = ~nonzero_match & ~dt_ignored
+
+    # 4. Accumulate per category, area range and maxDets.
+    precision = -np.ones((T, R, K, A, M))
+    recall = -np.ones((T, K, A, M))
+    scores = -np.ones((T, R, K, A, M))
+    gt_category_sorted = data.gt_category[gt]
+    n_regular = np.zeros((K, A), dtype=np.int64)  # ground truth that counts, per category and area
+    for a in range(A):
+        n_regular[:, a] = np.bincount(gt_category_sorted[~gt_ignore[a]], minlength=K)
+    dt_category = data.dt_category[dt]
+    dt_score = data.dt_score[dt]
+    category_bounds = np.searchsorted(dt_category, np.arange(K + 1))  # detections are grouped by category
+    for k in range(K):
+        if not n_regular[k].any():
+            continue
+        lo, hi = category_bounds[k], category_bounds[k + 1]
+        ranked = np.argsort(-dt_score[lo:hi], kind="mergesort") + lo  # all images, best first (stable)
+        for m, cap in enumerate(MAX_DETS):
+            chosen = ranked[dt_rank[ranked] < cap]
+            sorted_scores = dt_score[chosen]
+            for a in range(A):
+                if n_regular[k, a] == 0:
+                    continue
+                q, rc_last, ss = _precision_at_recall_points(
+                    tp[chosen, a].T, fp[chosen, a].T, n_regular[k, a], sorted_scores
+                )
+                precision[:, :, k, a, m] = q
+                recall[:, k, a, m] = rc_last
+                scores[:, :, k, a, m] = ss
+
+    summary = _summarize(precision, recall)
+    return CocoEvaluation(
+        summary=summary,
+        precision=precision,
+        recall=recall,
+        scores=scores,
+        category_ids=[int(c) for c in data.category_ids],
+    )
+
+
 # --------------------------------------------------------------------------- input checking
 
 
@@ -447,124 +565,6 @@ def _mask_iou(dt_masks: np.ndarray, gt_masks: np.ndarray, crowd: np.ndarray) -> 
 
 
 # --------------------------------------------------------------------------- evaluation
-
-
-def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox") -> CocoEvaluation:
-    """COCO's detection metrics, equal to pycocotools' ``COCOeval`` (evaluate, accumulate, summarize).
-
-    Args:
-        gt (dict): a COCO ground-truth dict: ``images`` (``id``; ``height`` and
-            ``width`` for ``segm``), ``categories`` (``id``) and ``annotations``
-            (``id, image_id, category_id, bbox [x, y, w, h], area, iscrowd``, and
-            ``segmentation`` for ``segm``: an RLE dict, compressed or not, or polygons).
-        results (list[dict]): detections ``{image_id, category_id, score, bbox [x, y, w, h]}``
-            (``bbox``) or with ``segmentation`` as an RLE dict (``segm``). An empty
-            list is allowed (everything is missed).
-        iou_type (str): ``"bbox"`` or ``"segm"``.
-
-    Returns:
-        CocoEvaluation: ``summary`` (the 12 numbers), ``precision [T, R, K, A, M]``,
-        ``recall [T, K, A, M]``, ``scores``, and the axes.
-
-    Raises:
-        ValueError: on malformed input (missing keys, unknown image or category
-        ids, duplicate ids, negative widths, NaN scores, masks of the wrong size).
-    """
-    check_choice("iou_type", iou_type, IOU_TYPES)
-    data = _parse(gt, results, iou_type)
-    n_images, n_categories = len(data.image_ids), len(data.category_ids)
-    max_det = MAX_DETS[-1]
-    T, R, K, A, M = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), n_categories, len(AREA_RANGES), len(MAX_DETS)
-
-    # 1. Group by (category, image); detections best first (stable), capped at 100 per group.
-    dt_group = data.dt_category * n_images + data.dt_image  # [D]
-    by_score = np.argsort(-data.dt_score, kind="mergesort")
-    order = by_score[np.argsort(dt_group[by_score], kind="mergesort")]
-    dt_group_sorted = dt_group[order]
-    group_start = np.searchsorted(dt_group_sorted, dt_group_sorted, side="left")
-    rank = np.arange(len(order)) - group_start  # position within the (category, image) group
-    dt = order[rank < max_det]  # indices into the results, in evaluation order
-    dt_rank = rank[rank < max_det]
-    dt_group = dt_group[dt]
-
-    gt_group_all = data.gt_category * n_images + data.gt_image  # [G]
-    gt = np.argsort(gt_group_all, kind="mergesort")  # annotation order within a group
-    gt_group = gt_group_all[gt]
-
-    # How many ground truths each detection's group has, and where they start.
-    gt_first = np.searchsorted(gt_group, dt_group, side="left")  # [D]
-    gt_count = np.searchsorted(gt_group, dt_group, side="right") - gt_first  # [D]
-
-    # A group's detections are contiguous: group g is dt[start[g] : start[g] + size[g]].
-    first_of_group = np.nonzero(dt_rank == 0)[0]
-    groups = (first_of_group, np.diff(np.append(first_of_group, len(dt))))
-
-    # 2. IoU of every detection with every ground truth of its group, flattened: pair p is
-    #    (detection pair_dt[p], ground truth pair_gt[p]); detection i's pairs start at pair_start[i].
-    pair_start = np.concatenate(([0], np.cumsum(gt_count)))
-    n_pairs = int(pair_start[-1])
-    pair_dt = np.repeat(np.arange(len(dt)), gt_count)
-    pair_gt = gt_first[pair_dt] + (np.arange(n_pairs) - pair_start[pair_dt])  # position in `gt`
-    if iou_type == "bbox":
-        pair_iou = _box_iou_coco(data.dt_box[dt[pair_dt]], data.gt_box[gt[pair_gt]], data.gt_crowd[gt[pair_gt]])
-    else:
-        pair_iou = _segm_pair_ious(data, dt, gt, groups, gt_first, gt_count, pair_start, n_pairs)
-
-    # 3. Greedy matching for all thresholds and area ranges.
-    gt_ignore = _gt_ignore(data, gt)  # [A, G] in `gt` order
-    matched = _match(groups, gt_first, gt_count, pair_start, pair_iou, data.gt_crowd[gt], gt_ignore)
-    # matched[i, a, t]: position in `gt` of detection i's match, or -1.
-    is_matched = matched >= 0
-    if len(gt):
-        safe = np.where(is_matched, matched, 0)
-        matched_ignored = is_matched & gt_ignore[np.arange(A)[None, :, None], safe]  # [D, A, T]
-        # pycocotools stores the matched ground truth's *id* and tests it against 0, so a match to an
-        # annotation with id 0 counts as "unmatched" there; kept for equality.
-        nonzero_match = is_matched & (data.gt_id[gt][safe] != 0)
-    else:
-        matched_ignored = nonzero_match = is_matched  # all False: nothing to match
-    dt_outside = _outside(data.dt_area[dt])  # [D, A]
-    dt_ignored = matched_ignored | (~nonzero_match & dt_outside[:, :, None])
-    tp = nonzero_match & ~dt_ignored  # [D, A, T]
-    fp = ~nonzero_match & ~dt_ignored
-
-    # 4. Accumulate per category, area range and maxDets.
-    precision = -np.ones((T, R, K, A, M))
-    recall = -np.ones((T, K, A, M))
-    scores = -np.ones((T, R, K, A, M))
-    gt_category_sorted = data.gt_category[gt]
-    n_regular = np.zeros((K, A), dtype=np.int64)  # ground truth that counts, per category and area
-    for a in range(A):
-        n_regular[:, a] = np.bincount(gt_category_sorted[~gt_ignore[a]], minlength=K)
-    dt_category = data.dt_category[dt]
-    dt_score = data.dt_score[dt]
-    category_bounds = np.searchsorted(dt_category, np.arange(K + 1))  # detections are grouped by category
-    for k in range(K):
-        if not n_regular[k].any():
-            continue
-        lo, hi = category_bounds[k], category_bounds[k + 1]
-        ranked = np.argsort(-dt_score[lo:hi], kind="mergesort") + lo  # all images, best first (stable)
-        for m, cap in enumerate(MAX_DETS):
-            chosen = ranked[dt_rank[ranked] < cap]
-            sorted_scores = dt_score[chosen]
-            for a in range(A):
-                if n_regular[k, a] == 0:
-                    continue
-                q, rc_last, ss = _precision_at_recall_points(
-                    tp[chosen, a].T, fp[chosen, a].T, n_regular[k, a], sorted_scores
-                )
-                precision[:, :, k, a, m] = q
-                recall[:, k, a, m] = rc_last
-                scores[:, :, k, a, m] = ss
-
-    summary = _summarize(precision, recall)
-    return CocoEvaluation(
-        summary=summary,
-        precision=precision,
-        recall=recall,
-        scores=scores,
-        category_ids=[int(c) for c in data.category_ids],
-    )
 
 
 def _gt_ignore(data: _Parsed, gt: np.ndarray) -> np.ndarray:
