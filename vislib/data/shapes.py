@@ -464,6 +464,9 @@ def to_voc_xml(target: dict, filename: str, size, class_names: Sequence[str]) ->
         class_names (Sequence[str]): name of label 1, 2, ...
     """
     check_type("target", target, dict, "a target dict with 'boxes' and 'labels'")
+    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
+        raise TypeError(f"class_names must be a sequence of names (of labels 1, 2, ...), got {class_names!r}")
+    check_type("filename", filename, str, "a file name (str)")
     for key in ("boxes", "labels"):
         if key not in target:
             raise ValueError(f"target has no {key!r} key")

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_model_input, check_tensor, check_type
+from vislib._validation import check_choice, check_int, check_model_input, check_tensor, check_type
 
 __all__ = [
     "ConvBlock",
@@ -368,8 +368,7 @@ MODELS = {
 
 def build_segmenter(name: str, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64), **kwargs) -> nn.Module:
     """A fresh model of :data:`MODELS` by name (extra keyword arguments go to its constructor)."""
-    if name not in MODELS:
-        raise ValueError(f"name must be one of {', '.join(map(repr, MODELS))}; got {name!r}")
+    check_choice("name", name, list(MODELS))
     return MODELS[name](num_classes, channels, **kwargs)
 
 

@@ -135,7 +135,7 @@ def rle_encode(mask, compressed: bool = False) -> dict:
     return {"size": [int(h), int(w)], "counts": counts_to_string(counts) if compressed else counts}
 
 
-def rle_counts(rle, name: str = "segmentation") -> tuple[np.ndarray, int, int]:
+def rle_counts(rle, name: str = "rle") -> tuple[np.ndarray, int, int]:
     """The run lengths and size of an RLE dict (either form), checked.
 
     Returns:
@@ -168,7 +168,7 @@ def rle_counts(rle, name: str = "segmentation") -> tuple[np.ndarray, int, int]:
     return values, h, w
 
 
-def rle_decode(rle, name: str = "segmentation") -> np.ndarray:
+def rle_decode(rle, name: str = "rle") -> np.ndarray:
     """Decode a COCO RLE dict (either form) into a ``uint8`` mask ``[h, w]``."""
     counts, h, w = rle_counts(rle, name)
     values = np.arange(len(counts)) % 2  # 0, 1, 0, 1, ...: the runs alternate, starting with 0s
@@ -176,7 +176,7 @@ def rle_decode(rle, name: str = "segmentation") -> np.ndarray:
     return flat.reshape(w, h).T.copy()  # column-major -> [h, w]
 
 
-def rle_area(rle, name: str = "segmentation") -> int:
+def rle_area(rle, name: str = "rle") -> int:
     """Number of pixels in the mask: the sum of the odd (1s) runs."""
     counts, _, _ = rle_counts(rle, name)
     return int(counts[1::2].sum())
