@@ -71,7 +71,7 @@ def test_statistics_of_the_lecture_example():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: batchnorm.batch_norm(torch.zeros(3, 4), None, None, training=True), ValueError, "4-D"),
+        (lambda: batchnorm.batch_norm(torch.zeros(3), None, None, training=True), ValueError, r"\[N, C, \*\]"),
         (
             lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), torch.zeros(4), torch.ones(4)),
             ValueError,
@@ -83,7 +83,7 @@ def test_statistics_of_the_lecture_example():
             TypeError,
             "floating-point",
         ),
-        (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), None, None, training=1), TypeError, "training"),
+        (lambda: batchnorm.batch_norm(torch.zeros(2, 3, 2, 2), None, None, training="yes"), TypeError, "training"),
         (lambda: batchnorm.batch_statistics(torch.zeros(1, 3, 1, 1)), ValueError, "at least 2 values"),
         (lambda: batchnorm.fold_batchnorm(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(3)), ValueError, "3 features"),
     ],
@@ -130,3 +130,20 @@ def test_batch_means_get_less_noisy_with_larger_batches():
     images = torch.rand(256, 1, 12, 12)
     spread = {b: batchnorm.batch_mean_samples(model, images, b, draws=300).std().item() for b in (2, 32, 256)}
     assert spread[2] > 3 * spread[32] and spread[256] < 1e-5
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5)])
+def test_batch_norm_accepts_what_functional_batch_norm_accepts(shape):
+    # F.batch_norm takes any [N, C, *] input (a linear layer's [N, C] output, a 1-D signal's [N, C, L]).
+    torch.manual_seed(0)
+    x = torch.randn(*shape)
+    mean, var = torch.zeros(shape[1]), torch.ones(shape[1])
+    expected_mean, expected_var = mean.clone(), var.clone()
+    ours = batchnorm.batch_norm(x, mean, var, training=True, momentum=0.2)
+    theirs = torch.nn.functional.batch_norm(x, expected_mean, expected_var, training=True, momentum=0.2)
+    torch.testing.assert_close(ours, theirs)
+    torch.testing.assert_close(mean, expected_mean)
+    torch.testing.assert_close(var, expected_var)
+    assert torch.equal(
+        batchnorm.batch_norm(x, mean, var, training=1), batchnorm.batch_norm(x, mean, var, training=True)
+    )

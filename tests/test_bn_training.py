@@ -49,7 +49,7 @@ def test_small_cnn_shapes_and_structure(placement):
     assert model(torch.rand(3, 1, 16, 16)).shape == (3, 10)
     assert (model.blocks[0].conv.bias is None) == (placement == "before")
     assert isinstance(model.blocks[0].norm, torch.nn.BatchNorm2d) == (placement != "none")
-    with pytest.raises(ValueError, match=r"x must have shape \[N, 1, H, W\]"):
+    with pytest.raises(ValueError, match=r"x must have 1 channels, \[N, 1, H, W\]"):
         model(torch.rand(3, 3, 16, 16))
     with pytest.raises(ValueError, match="batchnorm must be one of"):
         SmallCNN("between")

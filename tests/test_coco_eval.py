@@ -352,7 +352,8 @@ def detection(**changes):
         (None, [detection(bbox=[0, 0, 5, -2])], r"results\[0\]\['bbox'\] must have width >= 0 and height >= 0"),
         (None, [detection(bbox=[0, 0, 5])], r"results\[0\]\['bbox'\] must be \[x, y, width, height\]"),
         (None, [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5]}], r"results\[0\] has no 'score' key"),
-        (None, [detection(image_id=1.0)], r"results image_id must be integers; entry 0 is 1.0"),
+        (None, [detection(image_id=1.5)], r"results image_id must be integers \(or all strings\); entry 0 is 1.5"),
+        (None, [detection(image_id="1")], r"results image_id\[0\] refers to unknown image id '1'"),
     ],
 )
 def test_malformed_input_is_named(gt_change, results, pattern):

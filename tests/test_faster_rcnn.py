@@ -265,5 +265,5 @@ def test_bad_input_is_refused_with_clear_errors(data):
         train_faster_rcnn(model, [], epochs=1)
     with pytest.raises(ValueError, match=r"the model expects \[3, 64, 64\]"):
         predict(model, [torch.rand(3, 32, 32)])
-    with pytest.raises(ValueError, match="predictions has 1 images"):
+    with pytest.raises(ValueError, match=r"predictions must have one entry per image \(2 in image_ids\), got 1"):
         to_coco_results([{"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0)}], [1, 2])

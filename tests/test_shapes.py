@@ -205,7 +205,7 @@ def test_bad_input(dataset):
         )
     with pytest.raises(ValueError, match=r"size must be \(height, width\)"):
         to_voc_xml({"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}, "a.png", 10, class_names)
-    with pytest.raises(ValueError, match=r"coco\['annotations'\]\[0\] refers to unknown image id 9"):
+    with pytest.raises(ValueError, match=r"coco\['annotations'\]\[0\]\['image_id'\] refers to unknown image id 9"):
         from_coco({"images": [], "annotations": [{"image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1]}]})
 
 

@@ -442,7 +442,7 @@ def test_to_coco_results_format():
     ]
     results = to_coco_results(predictions, [7, 8])
     assert results == [{"image_id": 7, "category_id": 3, "bbox": [1.0, 2.0, 10.0, 20.0], "score": 0.75}]
-    with pytest.raises(ValueError, match="predictions has 2 images but image_ids has 1"):
+    with pytest.raises(ValueError, match=r"predictions must have one entry per image \(1 in image_ids\), got 2"):
         to_coco_results(predictions, [7])
 
 

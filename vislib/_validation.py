@@ -27,8 +27,28 @@ def check_type(name: str, value: Any, expected: type | tuple[type, ...], what: s
         raise TypeError(f"{name} must be {what}, got {_describe(value)}")
 
 
+def _scalar(value: Any) -> Any:
+    """A one-element torch tensor or 0-d numpy array as its Python number (torch accepts them as scalars)."""
+    if type(value).__module__.startswith(("torch", "numpy")) and getattr(value, "ndim", None) == 0:
+        if getattr(value, "dtype", None) is not None and str(value.dtype) in ("bool", "torch.bool"):
+            return value
+        return value.item()
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as bool; True / False, or the integers 0 and 1 (torch's ops accept those)."""
+    value = _scalar(value)
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+
+
 def check_int(name: str, value: Any, *, min_value: int | None = None, max_value: int | None = None) -> int:
     """Return ``value`` as int; it must be an integer (not a bool) within the bounds."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
     value = int(value)
@@ -38,6 +58,7 @@ def check_int(name: str, value: Any, *, min_value: int | None = None, max_value:
 
 def check_number(name: str, value: Any, *, min_value: float | None = None, max_value: float | None = None) -> float:
     """Return ``value`` as float; it must be a finite real number within the bounds."""
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     value = float(value)
@@ -140,3 +161,79 @@ def check_boxes_in_image(name: str, boxes: Any, image: Any) -> Any:
         bad = int(torch.nonzero(outside)[0])
         raise ValueError(f"{name}[{bad}] = {boxes[bad].tolist()} lies outside the {width} x {height} image")
     return boxes
+
+
+def check_detections(
+    name: str,
+    value: Any,
+    *,
+    keys: Sequence[str] = ("boxes", "scores", "labels"),
+    length: int | None = None,
+    length_name: str | None = None,
+) -> list:
+    """A list of per-image dicts of tensors (torchvision's detection format).
+
+    Each dict must hold ``keys``: ``boxes`` a finite ``Tensor[N, 4]`` xyxy with
+    ``x2 >= x1`` and ``y2 >= y1``, ``scores`` a finite floating ``Tensor[N]``,
+    ``labels`` an integer ``Tensor[N]``, all with the same ``N`` (nothing is
+    truncated). ``length`` (with ``length_name``) is the number of images expected.
+    """
+    import torch
+
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of dicts with {', '.join(map(repr, keys))}, got {_describe(value)}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must have one entry per image ({length} in {length_name}), got {len(value)}")
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        if not isinstance(item, dict):
+            raise TypeError(f"{where} must be a dict with {', '.join(map(repr, keys))}, got {_describe(item)}")
+        missing = [k for k in keys if k not in item]
+        if missing:
+            raise ValueError(f"{where} must have the keys {', '.join(map(repr, keys))}; missing {missing}")
+        n = None
+        for key in keys:
+            tensor = item[key]
+            label = f"{where}[{key!r}]"
+            if key == "boxes":
+                check_tensor(label, tensor, shape=("N", 4))
+            else:
+                check_tensor(label, tensor, shape=("N",))
+            if n is None:
+                n, first = tensor.shape[0], key
+            elif tensor.shape[0] != n:
+                raise ValueError(f"{label} must have one entry per box ({n} in {first!r}), got {tensor.shape[0]}")
+            if key == "labels" and (tensor.is_floating_point() or tensor.dtype == torch.bool or tensor.is_complex()):
+                raise TypeError(f"{label} must be an integer tensor, got dtype {tensor.dtype}")
+            if key in ("boxes", "scores"):
+                if tensor.dtype == torch.bool or tensor.is_complex():
+                    raise TypeError(f"{label} must hold real numbers, got dtype {tensor.dtype}")
+                if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                    raise ValueError(f"{label} must be finite (no NaN or inf)")
+            if key == "boxes" and len(tensor):
+                broken = (tensor[:, 2] < tensor[:, 0]) | (tensor[:, 3] < tensor[:, 1])
+                if broken.any():
+                    bad = int(torch.nonzero(broken)[0])
+                    raise ValueError(f"{label} must have x2 >= x1 and y2 >= y1; box {bad} is {tensor[bad].tolist()}")
+    return list(value)
+
+
+def check_model_input(name: str, x: Any, module: Any, *, channels: int) -> Any:
+    """A batch of images ``Tensor[N, channels, H, W]`` on the dtype and device of ``module``'s parameters.
+
+    Catches up front what torch's convolution would report as a bare shape or
+    dtype ``RuntimeError`` (a grey ``[N, 1, H, W]`` batch, a float64 tensor).
+    """
+    check_tensor(name, x, ndim=4, floating=True)
+    if x.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channels, [N, {channels}, H, W], got shape {list(x.shape)}")
+    parameter = next(iter(module.parameters()), None)
+    if parameter is not None:
+        if x.dtype != parameter.dtype:
+            raise TypeError(
+                f"{name} must have the model's dtype {parameter.dtype}, got {x.dtype} "
+                f"(convert with .to({parameter.dtype}))"
+            )
+        if x.device != parameter.device:
+            raise ValueError(f"{name} must be on the model's device {parameter.device}, got {x.device}")
+    return x

@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vislib._validation import check_int, check_tensor, check_type
-from vislib.ops.rle import polygons_to_mask, rle_decode, rle_encode
+from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
+from vislib.ops.rle import polygons_to_mask, rle_counts, rle_decode, rle_encode
 
 class_names = ("circle", "square", "triangle", "star")
 """The shapes the data set can draw; label ``k`` (from 1) is ``classes[k - 1]``."""
@@ -186,6 +186,7 @@ def render_sample(rng, image_size, min_objects, max_objects, num_classes, shape_
         drawn, ``full_masks`` (bool [S, H, W], unoccluded), ``visible_masks``
         (bool [S, H, W]), ``all_labels`` (int64 [S]) and ``kept`` (bool [S]: annotated).
     """
+    check_type("rng", rng, np.random.Generator, "a numpy.random.Generator (np.random.default_rng(seed))")
     image = _background(rng, image_size)
     count = int(rng.integers(min_objects, max_objects + 1))
     full_masks, labels = [], []
@@ -223,6 +224,11 @@ def render_sample(rng, image_size, min_objects, max_objects, num_classes, shape_
 
 def masks_to_boxes(masks: np.ndarray) -> np.ndarray:
     """Bounding boxes ``(x1, y1, x2, y2)`` of masks ``[N, H, W]`` in the pixel-edge convention -> float32 [N, 4]."""
+    if hasattr(masks, "detach"):
+        masks = masks.detach().cpu().numpy()
+    masks = np.asarray(masks)
+    if masks.ndim != 3:
+        raise ValueError(f"masks must be [N, H, W], got shape {list(masks.shape)}")
     boxes = np.zeros((len(masks), 4), dtype=np.float32)
     for k, mask in enumerate(masks):
         rows = np.flatnonzero(mask.any(axis=1))
@@ -341,18 +347,55 @@ def from_coco(coco: dict) -> list[dict]:
     for key in ("images", "annotations"):
         if key not in coco:
             raise ValueError(f"coco has no {key!r} key")
+        check_type(f"coco[{key!r}]", coco[key], list, "a list of dicts")
     per_image = {}
     for i, image in enumerate(coco["images"]):
+        where = f"coco['images'][{i}]"
+        check_type(where, image, dict, "a dict with 'id', 'height' and 'width'")
         for key in ("id", "height", "width"):
             if key not in image:
-                raise ValueError(f"coco['images'][{i}] has no {key!r} key")
+                raise ValueError(f"{where} has no {key!r} key")
+        _check_coco_id(f"{where}['id']", image["id"], strings=True)
+        check_int(f"{where}['height']", image["height"], min_value=1)
+        check_int(f"{where}['width']", image["width"], min_value=1)
+        if image["id"] in per_image:
+            raise ValueError(f"coco['images'] ids must be unique; id {image['id']!r} appears more than once")
         per_image[image["id"]] = []
+    categories = None
+    if "categories" in coco:
+        check_type("coco['categories']", coco["categories"], list, "a list of dicts with 'id'")
+        categories = set()
+        for i, category in enumerate(coco["categories"]):
+            if not isinstance(category, dict) or "id" not in category:
+                raise ValueError(f"coco['categories'][{i}] must be a dict with an 'id', got {category!r}")
+            categories.add(_check_coco_id(f"coco['categories'][{i}]['id']", category["id"]))
+    sizes = {image["id"]: (image["height"], image["width"]) for image in coco["images"]}
     for i, ann in enumerate(coco["annotations"]):
+        where = f"coco['annotations'][{i}]"
+        check_type(where, ann, dict, "a dict with 'image_id', 'category_id' and 'bbox'")
         for key in ("image_id", "category_id", "bbox"):
             if key not in ann:
-                raise ValueError(f"coco['annotations'][{i}] has no {key!r} key")
-        if ann["image_id"] not in per_image:
-            raise ValueError(f"coco['annotations'][{i}] refers to unknown image id {ann['image_id']}")
+                raise ValueError(f"{where} has no {key!r} key")
+        if not isinstance(ann["image_id"], (int, str)) or ann["image_id"] not in per_image:
+            raise ValueError(f"{where}['image_id'] refers to unknown image id {ann['image_id']!r}")
+        category = _check_coco_id(f"{where}['category_id']", ann["category_id"])
+        if categories is not None and category not in categories:
+            raise ValueError(f"{where}['category_id'] refers to unknown category id {category}")
+        _check_coco_bbox(f"{where}['bbox']", ann["bbox"])
+        if "area" in ann:
+            check_number(f"{where}['area']", ann["area"], min_value=0.0)
+        if "iscrowd" in ann:
+            check_choice(f"{where}['iscrowd']", ann["iscrowd"], (0, 1))
+        segmentation = ann.get("segmentation")
+        if isinstance(segmentation, dict):
+            _, rh, rw = rle_counts(segmentation, f"{where}['segmentation']")
+            if (rh, rw) != sizes[ann["image_id"]]:
+                raise ValueError(
+                    f"{where}['segmentation']['size'] must be the image's [height, width] = "
+                    f"{list(sizes[ann['image_id']])}, got [{rh}, {rw}]"
+                )
+        elif segmentation is not None and not isinstance(segmentation, list):
+            raise TypeError(f"{where}['segmentation'] must be an RLE dict or a list of polygons, got {segmentation!r}")
         per_image[ann["image_id"]].append(ann)
     targets = []
     for image in coco["images"]:
@@ -367,20 +410,38 @@ def from_coco(coco: dict) -> list[dict]:
             if segmentation is None:
                 masks.append(np.zeros((h, w), np.uint8))
             elif isinstance(segmentation, list):
-                masks.append(polygons_to_mask(segmentation, h, w))
+                masks.append(polygons_to_mask(segmentation, h, w, name=f"segmentation of annotation {a.get('id')}"))
             else:
                 masks.append(rle_decode(segmentation, f"segmentation of annotation {a.get('id')}"))
         targets.append(
             {
                 "image_id": image["id"],
                 "boxes": boxes.reshape(-1, 4),
-                "labels": torch.tensor([a["category_id"] for a in anns], dtype=torch.int64),
+                "labels": torch.tensor([int(a["category_id"]) for a in anns], dtype=torch.int64),
                 "masks": torch.from_numpy(np.stack(masks)) if masks else torch.zeros((0, h, w), dtype=torch.uint8),
                 "area": torch.tensor([float(a.get("area", 0)) for a in anns], dtype=torch.float64),
                 "iscrowd": torch.tensor([int(a.get("iscrowd", 0)) for a in anns], dtype=torch.uint8),
             }
         )
     return targets
+
+
+def _check_coco_id(name: str, value, strings: bool = False):
+    """An integer id (a whole float such as ``1.0`` counts, as in pycocotools), or with ``strings`` a str."""
+    if strings and isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return check_int(name, value)
+
+
+def _check_coco_bbox(name: str, bbox) -> None:
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        raise ValueError(f"{name} must be [x, y, width, height] (4 numbers), got {bbox!r}")
+    for j, value in enumerate(bbox):
+        check_number(f"{name}[{j}]", value)
+    if bbox[2] < 0 or bbox[3] < 0:
+        raise ValueError(f"{name} must have width >= 0 and height >= 0, got {bbox!r}")
 
 
 # --------------------------------------------------------------------------- PASCAL VOC
@@ -403,6 +464,9 @@ def to_voc_xml(target: dict, filename: str, size, class_names: Sequence[str]) ->
         class_names (Sequence[str]): name of label 1, 2, ...
     """
     check_type("target", target, dict, "a target dict with 'boxes' and 'labels'")
+    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
+        raise TypeError(f"class_names must be a sequence of names (of labels 1, 2, ...), got {class_names!r}")
+    check_type("filename", filename, str, "a file name (str)")
     for key in ("boxes", "labels"):
         if key not in target:
             raise ValueError(f"target has no {key!r} key")

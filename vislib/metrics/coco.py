@@ -119,297 +119,6 @@ class CocoEvaluation:
         return out
 
 
-# --------------------------------------------------------------------------- input checking
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _ids(name: str, values: list) -> np.ndarray:
-    """Integer ids -> int64 array (bools, floats and strings are refused)."""
-    if set(map(type, values)) <= {int}:  # the common case, checked fast
-        return np.asarray(values, dtype=np.int64).reshape(-1)
-    for i, value in enumerate(values):
-        if not _is_int(value):
-            raise ValueError(f"{name} must be integers; entry {i} is {value!r}")
-    return np.asarray(values, dtype=np.int64).reshape(-1)
-
-
-def _field(name: str, records: list, key: str) -> list:
-    """``[r[key] for r in records]`` with a message naming the first record that lacks it."""
-    try:
-        return [r[key] for r in records]
-    except (KeyError, TypeError):
-        for i, r in enumerate(records):
-            if not isinstance(r, dict):
-                raise ValueError(f"{name}[{i}] must be a dict, got {type(r).__name__}") from None
-            if key not in r:
-                raise ValueError(f"{name}[{i}] has no {key!r} key") from None
-        raise
-
-
-def _boxes(name: str, values: list) -> np.ndarray:
-    """COCO boxes ``[x, y, w, h]`` -> float64 array [N, 4], finite with ``w, h >= 0``."""
-    try:
-        boxes = np.asarray(values, dtype=np.float64).reshape(len(values), -1) if values else np.zeros((0, 4))
-    except (TypeError, ValueError):
-        boxes = None
-    if boxes is None or boxes.shape[1] != 4:
-        for i, box in enumerate(values):
-            if not isinstance(box, (list, tuple, np.ndarray)) or len(box) != 4 or not all(_is_number(v) for v in box):
-                raise ValueError(f"{name}[{i}]['bbox'] must be [x, y, width, height] (4 numbers), got {box!r}")
-        raise ValueError(f"{name} boxes must be [x, y, width, height]")
-    bad = ~np.isfinite(boxes).all(axis=1)
-    if bad.any():
-        i = int(np.nonzero(bad)[0][0])
-        raise ValueError(f"{name}[{i}]['bbox'] must be finite, got {values[i]!r}")
-    bad = (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
-    if bad.any():
-        i = int(np.nonzero(bad)[0][0])
-        raise ValueError(f"{name}[{i}]['bbox'] must have width >= 0 and height >= 0, got {values[i]!r}")
-    return boxes
-
-
-def _index_of(name: str, ids: np.ndarray, known: np.ndarray, what: str) -> np.ndarray:
-    """Positions of ``ids`` in the sorted array ``known``; every id must be there."""
-    pos = np.searchsorted(known, ids)
-    pos_clipped = np.minimum(pos, max(len(known) - 1, 0))
-    found = (pos < len(known)) & (known[pos_clipped] == ids) if len(known) else np.zeros(len(ids), bool)
-    if not found.all():
-        i = int(np.nonzero(~found)[0][0])
-        raise ValueError(f"{name}[{i}] refers to unknown {what} {int(ids[i])}")
-    return pos
-
-
-def _unique_ids(name: str, ids: np.ndarray) -> None:
-    values, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        raise ValueError(f"{name} must be unique; id {int(values[counts > 1][0])} appears {int(counts.max())} times")
-
-
-@dataclass
-class _Parsed:
-    """Ground truth and detections as flat arrays (one row per annotation / result)."""
-
-    image_ids: np.ndarray  # [I] sorted
-    category_ids: np.ndarray  # [K] sorted
-    image_sizes: dict  # image index -> (h, w), for segm
-    # ground truth [G]
-    gt_image: np.ndarray
-    gt_category: np.ndarray
-    gt_id: np.ndarray
-    gt_box: np.ndarray  # [G, 4] xywh
-    gt_area: np.ndarray
-    gt_crowd: np.ndarray
-    gt_segm: list
-    # detections [D]
-    dt_image: np.ndarray
-    dt_category: np.ndarray
-    dt_score: np.ndarray
-    dt_box: np.ndarray  # [D, 4] xywh (bbox) or None (segm without boxes)
-    dt_area: np.ndarray
-    dt_segm: list
-
-
-def _parse(gt, results, iou_type: str) -> _Parsed:
-    check_type("gt", gt, dict, "a COCO ground-truth dict (images, annotations, categories)")
-    for key in ("images", "annotations", "categories"):
-        if key not in gt:
-            raise ValueError(f"gt has no {key!r} key (a COCO ground-truth dict has images, annotations, categories)")
-        if not isinstance(gt[key], list):
-            raise ValueError(f"gt[{key!r}] must be a list, got {type(gt[key]).__name__}")
-    check_type("results", results, list, "a list of COCO result dicts")
-
-    images = gt["images"]
-    image_ids = _ids("gt['images'] ids", _field("gt['images']", images, "id"))
-    _unique_ids("gt['images'] ids", image_ids)
-    category_ids = _ids("gt['categories'] ids", _field("gt['categories']", gt["categories"], "id"))
-    _unique_ids("gt['categories'] ids", category_ids)
-    image_order = np.argsort(image_ids, kind="stable")
-    sorted_images = image_ids[image_order]
-    sorted_categories = np.sort(category_ids)
-
-    image_sizes = {}
-    if iou_type == "segm":
-        for position, i in enumerate(image_order):
-            image = images[i]
-            for key in ("height", "width"):
-                if key not in image:
-                    raise ValueError(f"gt['images'][{i}] has no {key!r} key (needed to decode masks)")
-                if not _is_int(image[key]) or image[key] < 1:
-                    raise ValueError(f"gt['images'][{i}][{key!r}] must be a positive integer, got {image[key]!r}")
-            image_sizes[position] = (int(image["height"]), int(image["width"]))
-
-    # Ground truth.
-    anns = gt["annotations"]
-    name = "gt['annotations']"
-    gt_id = _ids(f"{name} ids", _field(name, anns, "id"))
-    _unique_ids(f"{name} ids", gt_id)
-    gt_image = _index_of(
-        f"{name} image_id", _ids(f"{name} image_id", _field(name, anns, "image_id")), sorted_images, "image id"
-    )
-    gt_category = _index_of(
-        f"{name} category_id",
-        _ids(f"{name} category_id", _field(name, anns, "category_id")),
-        sorted_categories,
-        "category id",
-    )
-    gt_box = _boxes(name, _field(name, anns, "bbox"))
-    areas = _field(name, anns, "area")
-    for i, a in enumerate(areas):
-        if not _is_number(a) or not np.isfinite(a) or a < 0:
-            raise ValueError(f"{name}[{i}]['area'] must be a finite number >= 0, got {a!r}")
-    gt_area = np.asarray(areas, dtype=np.float64).reshape(-1)
-    crowds = _field(name, anns, "iscrowd")
-    for i, c in enumerate(crowds):
-        if c not in (0, 1) or not isinstance(c, (numbers.Integral, bool)):
-            raise ValueError(f"{name}[{i}]['iscrowd'] must be 0 or 1, got {c!r}")
-    gt_crowd = np.asarray(crowds, dtype=bool).reshape(-1)
-    gt_segm = []
-    if iou_type == "segm":
-        for i, segmentation in enumerate(_field(name, anns, "segmentation")):
-            gt_segm.append(_check_segmentation(f"{name}[{i}]['segmentation']", segmentation, image_sizes[gt_image[i]]))
-
-    # Detections.
-    name = "results"
-    for i, r in enumerate(results):
-        if not isinstance(r, dict):
-            raise ValueError(f"results[{i}] must be a dict, got {type(r).__name__}")
-    dt_image = _index_of(
-        f"{name} image_id", _ids(f"{name} image_id", _field(name, results, "image_id")), sorted_images, "image id"
-    )
-    dt_category = _index_of(
-        f"{name} category_id",
-        _ids(f"{name} category_id", _field(name, results, "category_id")),
-        sorted_categories,
-        "category id",
-    )
-    scores = _field(name, results, "score")
-    try:
-        dt_score = np.asarray(scores, dtype=np.float64).reshape(len(scores))
-        if any(isinstance(s, (bool, str, bytes)) for s in scores):
-            raise TypeError
-    except (TypeError, ValueError):
-        i = next(i for i, s in enumerate(scores) if not _is_number(s))
-        raise ValueError(f"results[{i}]['score'] must be a number, got {scores[i]!r}") from None
-    if np.isnan(dt_score).any():
-        raise ValueError(f"results[{int(np.nonzero(np.isnan(dt_score))[0][0])}]['score'] is NaN")
-    dt_segm = []
-    if iou_type == "bbox":
-        dt_box = _boxes(name, _field(name, results, "bbox"))
-        dt_area = dt_box[:, 2] * dt_box[:, 3]  # pycocotools' loadRes: the box's area
-    else:
-        for i, segmentation in enumerate(_field(name, results, "segmentation")):
-            dt_segm.append(_check_segmentation(f"results[{i}]['segmentation']", segmentation, image_sizes[dt_image[i]]))
-        # loadRes: the first result decides whether areas come from boxes or masks.
-        with_boxes = bool(results) and "bbox" in results[0] and not results[0]["bbox"] == []
-        if with_boxes:
-            dt_box = _boxes(name, _field(name, results, "bbox"))
-            dt_area = dt_box[:, 2] * dt_box[:, 3]
-        else:
-            dt_box = None
-            dt_area = np.asarray([_segmentation_area(s) for s in dt_segm], dtype=np.float64).reshape(-1)
-    return _Parsed(
-        image_ids=sorted_images,
-        category_ids=sorted_categories,
-        image_sizes=image_sizes,
-        gt_image=gt_image,
-        gt_category=gt_category,
-        gt_id=gt_id,
-        gt_box=gt_box,
-        gt_area=gt_area,
-        gt_crowd=gt_crowd,
-        gt_segm=gt_segm,
-        dt_image=dt_image,
-        dt_category=dt_category,
-        dt_score=dt_score,
-        dt_box=dt_box,
-        dt_area=dt_area,
-        dt_segm=dt_segm,
-    )
-
-
-def _check_segmentation(name: str, segmentation, size: tuple[int, int]):
-    """An RLE dict (either form) or a list of polygons, of the image's size."""
-    h, w = size
-    if isinstance(segmentation, list):
-        if not segmentation:
-            raise ValueError(f"{name} must be an RLE dict or a non-empty list of polygons")
-        for j, polygon in enumerate(segmentation):
-            if (
-                not isinstance(polygon, (list, tuple))
-                or len(polygon) < 6
-                or not all(_is_number(v) and np.isfinite(v) for v in polygon)
-            ):
-                raise ValueError(f"{name}[{j}] must be a polygon [x1, y1, x2, y2, x3, y3, ...] (at least 3 points)")
-        return ("polygons", segmentation, h, w)
-    counts, rh, rw = rle_counts(segmentation, name)
-    if (rh, rw) != (h, w):
-        raise ValueError(f"{name}['size'] must be the image's [height, width] = [{h}, {w}], got [{rh}, {rw}]")
-    return ("counts", counts, h, w)
-
-
-def _segmentation_area(checked) -> int:
-    kind, data, h, w = checked
-    if kind == "counts":
-        return int(data[1::2].sum())
-    return int(polygons_to_mask(data, h, w).sum())
-
-
-def _flat_mask(checked) -> np.ndarray:
-    """The mask as a flat column-major bool vector [h * w]."""
-    kind, data, h, w = checked
-    if kind == "counts":
-        return np.repeat((np.arange(len(data)) % 2).astype(bool), data)
-    return polygons_to_mask(data, h, w).T.reshape(-1).astype(bool)
-
-
-# --------------------------------------------------------------------------- IoU
-
-
-def _box_iou_coco(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """pycocotools' ``bbIou`` for matching rows: ``dt[i]`` with ``gt[i]`` ([P, 4] xywh each) -> [P].
-
-    The same floating-point operations in the same order as the C code, so the
-    IoUs agree bit for bit (a match at exactly IoU = 0.5 stays a match).
-    """
-    dt_area = dt[:, 2] * dt[:, 3]
-    gt_area = gt[:, 2] * gt[:, 3]
-    w = np.minimum(dt[:, 2] + dt[:, 0], gt[:, 2] + gt[:, 0]) - np.maximum(dt[:, 0], gt[:, 0])
-    h = np.minimum(dt[:, 3] + dt[:, 1], gt[:, 3] + gt[:, 1]) - np.maximum(dt[:, 1], gt[:, 1])
-    overlap = (w > 0) & (h > 0)
-    inter = w * h
-    union = np.where(crowd, dt_area, dt_area + gt_area - inter)
-    iou = np.zeros(len(dt))
-    iou[overlap] = inter[overlap] / union[overlap]
-    return iou
-
-
-def _mask_iou(dt_masks: np.ndarray, gt_masks: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """pycocotools' ``rleIou``: [D, P] and [G, P] flat bool masks -> IoU [D, G].
-
-    ``intersection / union``, or ``intersection / area(detection)`` for a crowd;
-    0 where the masks do not intersect. Pixel counts are exact integers.
-    """
-    dt_area = dt_masks.sum(axis=1).astype(np.float64)
-    gt_area = gt_masks.sum(axis=1).astype(np.float64)
-    inter = dt_masks.astype(np.float32) @ gt_masks.astype(np.float32).T  # exact up to 2**24 pixels
-    inter = np.rint(inter).astype(np.float64)
-    union = np.where(crowd[None, :], dt_area[:, None], dt_area[:, None] + gt_area[None, :] - inter)
-    iou = np.zeros(inter.shape)
-    hit = inter > 0
-    iou[hit] = inter[hit] / union[hit]
-    return iou
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
 def coco_evaluate(gt: dict, results: list, iou_type: str = "bbox", *, iou_thresholds=None) -> CocoEvaluation:
     """COCO's detection metrics, equal to pycocotools' ``COCOeval`` (evaluate, accumulate, summarize).
 
@@ -540,6 +249,336 @@ def _check_iou_thresholds(values) -> np.ndarray:
         if not _is_number(v) or not 0 < v <= 1:
             raise ValueError(f"iou_thresholds must be numbers in (0, 1], got {v!r}")
     return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+# --------------------------------------------------------------------------- input checking
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _ids(name: str, values: list, *, strings: bool = False) -> np.ndarray:
+    """Integer ids -> int64 array; a whole float such as ``1.0`` counts as its integer (pycocotools compares
+    ids with ``==``). With ``strings``, ids that are all strings are allowed too (a str array). Bools, other
+    floats and a mix of strings and numbers are refused."""
+    types = set(map(type, values))
+    if types <= {int}:  # the common case, checked fast
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+    if strings and types <= {str}:
+        return np.asarray(values, dtype=str).reshape(-1)
+    converted = []
+    for i, value in enumerate(values):
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and float(value).is_integer():
+            value = int(value)
+        if not _is_int(value):
+            expected = "integers (or all strings)" if strings else "integers"
+            raise ValueError(f"{name} must be {expected}; entry {i} is {value!r}")
+        converted.append(value)
+    return np.asarray(converted, dtype=np.int64).reshape(-1)
+
+
+def _field(name: str, records: list, key: str) -> list:
+    """``[r[key] for r in records]`` with a message naming the first record that lacks it."""
+    try:
+        return [r[key] for r in records]
+    except (KeyError, TypeError):
+        for i, r in enumerate(records):
+            if not isinstance(r, dict):
+                raise ValueError(f"{name}[{i}] must be a dict, got {type(r).__name__}") from None
+            if key not in r:
+                raise ValueError(f"{name}[{i}] has no {key!r} key") from None
+        raise
+
+
+def _boxes(name: str, values: list) -> np.ndarray:
+    """COCO boxes ``[x, y, w, h]`` -> float64 array [N, 4], finite with ``w, h >= 0``."""
+    try:
+        boxes = np.asarray(values, dtype=np.float64).reshape(len(values), -1) if values else np.zeros((0, 4))
+    except (TypeError, ValueError):
+        boxes = None
+    if boxes is None or boxes.shape[1] != 4:
+        for i, box in enumerate(values):
+            if not isinstance(box, (list, tuple, np.ndarray)) or len(box) != 4 or not all(_is_number(v) for v in box):
+                raise ValueError(f"{name}[{i}]['bbox'] must be [x, y, width, height] (4 numbers), got {box!r}")
+        raise ValueError(f"{name} boxes must be [x, y, width, height]")
+    bad = ~np.isfinite(boxes).all(axis=1)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise ValueError(f"{name}[{i}]['bbox'] must be finite, got {values[i]!r}")
+    bad = (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise ValueError(f"{name}[{i}]['bbox'] must have width >= 0 and height >= 0, got {values[i]!r}")
+    return boxes
+
+
+def _index_of(name: str, ids: np.ndarray, known: np.ndarray, what: str) -> np.ndarray:
+    """Positions of ``ids`` in the sorted array ``known``; every id must be there."""
+    if len(ids) and len(known) and (ids.dtype.kind == "U") != (known.dtype.kind == "U"):  # strings vs numbers
+        raise ValueError(f"{name}[0] refers to unknown {what} {ids[0].item()!r}")
+    pos = np.searchsorted(known, ids)
+    pos_clipped = np.minimum(pos, max(len(known) - 1, 0))
+    found = (pos < len(known)) & (known[pos_clipped] == ids) if len(known) else np.zeros(len(ids), bool)
+    if not found.all():
+        i = int(np.nonzero(~found)[0][0])
+        raise ValueError(f"{name}[{i}] refers to unknown {what} {ids[i].item()!r}")
+    return pos
+
+
+def _unique_ids(name: str, ids: np.ndarray) -> None:
+    values, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(
+            f"{name} must be unique; id {values[counts > 1][0].item()!r} appears {int(counts.max())} times"
+        )
+
+
+@dataclass
+class _Parsed:
+    """Ground truth and detections as flat arrays (one row per annotation / result)."""
+
+    image_ids: np.ndarray  # [I] sorted
+    category_ids: np.ndarray  # [K] sorted
+    image_sizes: dict  # image index -> (h, w), for segm
+    # ground truth [G]
+    gt_image: np.ndarray
+    gt_category: np.ndarray
+    gt_id: np.ndarray
+    gt_box: np.ndarray  # [G, 4] xywh
+    gt_area: np.ndarray
+    gt_crowd: np.ndarray
+    gt_segm: list
+    # detections [D]
+    dt_image: np.ndarray
+    dt_category: np.ndarray
+    dt_score: np.ndarray
+    dt_box: np.ndarray  # [D, 4] xywh (bbox) or None (segm without boxes)
+    dt_area: np.ndarray
+    dt_segm: list
+
+
+def _parse(gt, results, iou_type: str) -> _Parsed:
+    check_type("gt", gt, dict, "a COCO ground-truth dict (images, annotations, categories)")
+    for key in ("images", "annotations", "categories"):
+        if key not in gt:
+            raise ValueError(f"gt has no {key!r} key (a COCO ground-truth dict has images, annotations, categories)")
+        if not isinstance(gt[key], list):
+            raise ValueError(f"gt[{key!r}] must be a list, got {type(gt[key]).__name__}")
+    check_type("results", results, list, "a list of COCO result dicts")
+
+    images = gt["images"]
+    image_ids = _ids("gt['images'] ids", _field("gt['images']", images, "id"), strings=True)
+    _unique_ids("gt['images'] ids", image_ids)
+    category_ids = _ids("gt['categories'] ids", _field("gt['categories']", gt["categories"], "id"))
+    _unique_ids("gt['categories'] ids", category_ids)
+    image_order = np.argsort(image_ids, kind="stable")
+    sorted_images = image_ids[image_order]
+    sorted_categories = np.sort(category_ids)
+
+    image_sizes = {}
+    if iou_type == "segm":
+        for position, i in enumerate(image_order):
+            image = images[i]
+            for key in ("height", "width"):
+                if key not in image:
+                    raise ValueError(f"gt['images'][{i}] has no {key!r} key (needed to decode masks)")
+                if not _is_int(image[key]) or image[key] < 1:
+                    raise ValueError(f"gt['images'][{i}][{key!r}] must be a positive integer, got {image[key]!r}")
+            image_sizes[position] = (int(image["height"]), int(image["width"]))
+
+    # Ground truth.
+    anns = gt["annotations"]
+    name = "gt['annotations']"
+    gt_id = _ids(f"{name} ids", _field(name, anns, "id"))
+    _unique_ids(f"{name} ids", gt_id)
+    gt_image = _index_of(
+        f"{name} image_id",
+        _ids(f"{name} image_id", _field(name, anns, "image_id"), strings=True),
+        sorted_images,
+        "image id",
+    )
+    gt_category = _index_of(
+        f"{name} category_id",
+        _ids(f"{name} category_id", _field(name, anns, "category_id")),
+        sorted_categories,
+        "category id",
+    )
+    gt_box = _boxes(name, _field(name, anns, "bbox"))
+    areas = _field(name, anns, "area")
+    for i, a in enumerate(areas):
+        if not _is_number(a) or not np.isfinite(a) or a < 0:
+            raise ValueError(f"{name}[{i}]['area'] must be a finite number >= 0, got {a!r}")
+    gt_area = np.asarray(areas, dtype=np.float64).reshape(-1)
+    crowds = _field(name, anns, "iscrowd")
+    for i, c in enumerate(crowds):
+        if c not in (0, 1) or not isinstance(c, (numbers.Integral, bool)):
+            raise ValueError(f"{name}[{i}]['iscrowd'] must be 0 or 1, got {c!r}")
+    gt_crowd = np.asarray(crowds, dtype=bool).reshape(-1)
+    gt_segm = []
+    if iou_type == "segm":
+        for i, segmentation in enumerate(_field(name, anns, "segmentation")):
+            gt_segm.append(_check_segmentation(f"{name}[{i}]['segmentation']", segmentation, image_sizes[gt_image[i]]))
+
+    # Detections.
+    name = "results"
+    for i, r in enumerate(results):
+        if not isinstance(r, dict):
+            raise ValueError(f"results[{i}] must be a dict, got {type(r).__name__}")
+    dt_image = _index_of(
+        f"{name} image_id",
+        _ids(f"{name} image_id", _field(name, results, "image_id"), strings=True),
+        sorted_images,
+        "image id",
+    )
+    dt_category = _index_of(
+        f"{name} category_id",
+        _ids(f"{name} category_id", _field(name, results, "category_id")),
+        sorted_categories,
+        "category id",
+    )
+    scores = _field(name, results, "score")
+    try:
+        dt_score = np.asarray(scores, dtype=np.float64).reshape(len(scores))
+        if any(isinstance(s, (bool, str, bytes)) for s in scores):
+            raise TypeError
+    except (TypeError, ValueError):
+        i = next(i for i, s in enumerate(scores) if not _is_number(s))
+        raise ValueError(f"results[{i}]['score'] must be a number, got {scores[i]!r}") from None
+    if np.isnan(dt_score).any():
+        raise ValueError(f"results[{int(np.nonzero(np.isnan(dt_score))[0][0])}]['score'] is NaN")
+    dt_segm = []
+    if iou_type == "bbox":
+        dt_box = _boxes(name, _field(name, results, "bbox"))
+        dt_area = dt_box[:, 2] * dt_box[:, 3]  # pycocotools' loadRes: the box's area
+    else:
+        # loadRes: the first result decides whether areas come from boxes or masks; with boxes, a result
+        # without a segmentation gets its box as a polygon.
+        with_boxes = bool(results) and "bbox" in results[0] and not results[0]["bbox"] == []
+        if with_boxes:
+            dt_box = _boxes(name, _field(name, results, "bbox"))
+            dt_area = dt_box[:, 2] * dt_box[:, 3]
+        segmentations = [
+            r["segmentation"] if "segmentation" in r else _box_polygon(dt_box[i]) if with_boxes else None
+            for i, r in enumerate(results)
+        ]
+        for i, segmentation in enumerate(segmentations):
+            if segmentation is None:
+                raise ValueError(f"results[{i}] has no 'segmentation' key")
+            dt_segm.append(_check_segmentation(f"results[{i}]['segmentation']", segmentation, image_sizes[dt_image[i]]))
+        if not with_boxes:
+            dt_box = None
+            dt_area = np.asarray([_segmentation_area(s) for s in dt_segm], dtype=np.float64).reshape(-1)
+    return _Parsed(
+        image_ids=sorted_images,
+        category_ids=sorted_categories,
+        image_sizes=image_sizes,
+        gt_image=gt_image,
+        gt_category=gt_category,
+        gt_id=gt_id,
+        gt_box=gt_box,
+        gt_area=gt_area,
+        gt_crowd=gt_crowd,
+        gt_segm=gt_segm,
+        dt_image=dt_image,
+        dt_category=dt_category,
+        dt_score=dt_score,
+        dt_box=dt_box,
+        dt_area=dt_area,
+        dt_segm=dt_segm,
+    )
+
+
+def _check_segmentation(name: str, segmentation, size: tuple[int, int]):
+    """An RLE dict (either form) or a list of polygons, of the image's size."""
+    h, w = size
+    if isinstance(segmentation, list):
+        if not segmentation:
+            raise ValueError(f"{name} must be an RLE dict or a non-empty list of polygons")
+        for j, polygon in enumerate(segmentation):
+            if (
+                not isinstance(polygon, (list, tuple))
+                or len(polygon) < 6
+                or len(polygon) % 2
+                or not all(_is_number(v) and np.isfinite(v) for v in polygon)
+            ):
+                shown = repr(polygon)[:200]
+                raise ValueError(
+                    f"{name}[{j}] must be a polygon [x1, y1, x2, y2, x3, y3, ...] "
+                    f"(an even count, at least 3 points), got {shown}"
+                )
+        return ("polygons", segmentation, h, w)
+    counts, rh, rw = rle_counts(segmentation, name)
+    if (rh, rw) != (h, w):
+        raise ValueError(f"{name}['size'] must be the image's [height, width] = [{h}, {w}], got [{rh}, {rw}]")
+    return ("counts", counts, h, w)
+
+
+def _box_polygon(box: np.ndarray) -> list:
+    """pycocotools' loadRes: a result's ``[x, y, w, h]`` as the polygon ``[[x1, y1, x1, y2, x2, y2, x2, y1]]``."""
+    x, y, w, h = (float(v) for v in box)
+    x1, x2, y1, y2 = x, x + w, y, y + h
+    return [[x1, y1, x1, y2, x2, y2, x2, y1]]
+
+
+def _segmentation_area(checked) -> int:
+    kind, data, h, w = checked
+    if kind == "counts":
+        return int(data[1::2].sum())
+    return int(polygons_to_mask(data, h, w).sum())
+
+
+def _flat_mask(checked) -> np.ndarray:
+    """The mask as a flat column-major bool vector [h * w]."""
+    kind, data, h, w = checked
+    if kind == "counts":
+        return np.repeat((np.arange(len(data)) % 2).astype(bool), data)
+    return polygons_to_mask(data, h, w).T.reshape(-1).astype(bool)
+
+
+# --------------------------------------------------------------------------- IoU
+
+
+def _box_iou_coco(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """pycocotools' ``bbIou`` for matching rows: ``dt[i]`` with ``gt[i]`` ([P, 4] xywh each) -> [P].
+
+    The same floating-point operations in the same order as the C code, so the
+    IoUs agree bit for bit (a match at exactly IoU = 0.5 stays a match).
+    """
+    dt_area = dt[:, 2] * dt[:, 3]
+    gt_area = gt[:, 2] * gt[:, 3]
+    w = np.minimum(dt[:, 2] + dt[:, 0], gt[:, 2] + gt[:, 0]) - np.maximum(dt[:, 0], gt[:, 0])
+    h = np.minimum(dt[:, 3] + dt[:, 1], gt[:, 3] + gt[:, 1]) - np.maximum(dt[:, 1], gt[:, 1])
+    overlap = (w > 0) & (h > 0)
+    inter = w * h
+    union = np.where(crowd, dt_area, dt_area + gt_area - inter)
+    iou = np.zeros(len(dt))
+    iou[overlap] = inter[overlap] / union[overlap]
+    return iou
+
+
+def _mask_iou(dt_masks: np.ndarray, gt_masks: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """pycocotools' ``rleIou``: [D, P] and [G, P] flat bool masks -> IoU [D, G].
+
+    ``intersection / union``, or ``intersection / area(detection)`` for a crowd;
+    0 where the masks do not intersect. Pixel counts are exact integers.
+    """
+    dt_area = dt_masks.sum(axis=1).astype(np.float64)
+    gt_area = gt_masks.sum(axis=1).astype(np.float64)
+    inter = dt_masks.astype(np.float32) @ gt_masks.astype(np.float32).T  # exact up to 2**24 pixels
+    inter = np.rint(inter).astype(np.float64)
+    union = np.where(crowd[None, :], dt_area[:, None], dt_area[:, None] + gt_area[None, :] - inter)
+    iou = np.zeros(inter.shape)
+    hit = inter > 0
+    iou[hit] = inter[hit] / union[hit]
+    return iou
+
+
+# --------------------------------------------------------------------------- evaluation
 
 
 def _gt_ignore(data: _Parsed, gt: np.ndarray) -> np.ndarray:

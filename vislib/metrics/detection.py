@@ -442,7 +442,9 @@ def mean_average_precision(per_class_ap, num_ground_truth=None) -> float:
                 raise ValueError("num_ground_truth must be a mapping with the same classes as per_class_ap")
             counts = [num_ground_truth[name] for name in names]
         else:
-            counts = [int(c) for c in num_ground_truth]
+            if not isinstance(num_ground_truth, (Sequence, np.ndarray, Tensor)) or isinstance(num_ground_truth, str):
+                raise TypeError(f"num_ground_truth must be a sequence of counts, got {type(num_ground_truth).__name__}")
+            counts = [c.item() if isinstance(c, (Tensor, np.generic)) else c for c in num_ground_truth]
             if len(counts) != len(values):
                 raise ValueError(f"num_ground_truth must have one count per class ({len(values)}), got {len(counts)}")
     kept = []

@@ -17,7 +17,10 @@ from vislib.ops.boxes import box_iou
 
 def _check_gt(name: str, boxes) -> Tensor:
     check_tensor(name, boxes, shape=("N", 4))
-    return boxes.float()
+    boxes = boxes.float()
+    if not torch.isfinite(boxes).all():
+        raise ValueError(f"{name} must be finite; got {boxes.tolist()}"[:200])
+    return boxes
 
 
 def proposal_recall(proposals: Tensor, ground_truth: Tensor, iou_threshold: float = 0.5) -> float:

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_tensor, check_type
+from vislib._validation import check_int, check_model_input, check_type
 
 __all__ = ["ASPP", "ConvBNReLU", "DeepLabV3Plus", "Decoder", "Encoder", "EncoderClassifier"]
 
@@ -79,6 +79,7 @@ class Encoder(nn.Module):
         self.block3 = nn.Sequential(ConvBNReLU(c3, c3, dilation=d), ConvBNReLU(c3, c3, dilation=d))  # H/8, atrous
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        check_model_input("x", x, self, channels=3)
         low_level = self.block1(self.stem(x))
         return low_level, self.block3(self.block2(low_level))
 
@@ -168,7 +169,7 @@ class DeepLabV3Plus(nn.Module):
             self.classify = nn.Conv2d(aspp_channels, self.num_classes, kernel_size=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_tensor("x", x, ndim=4, floating=True)
+        check_model_input("x", x, self, channels=3)
         if x.shape[-1] % 8 or x.shape[-2] % 8:
             raise ValueError(f"x's height and width must be multiples of 8 (output stride 8), got {list(x.shape[-2:])}")
         low_level, high_level = self.encoder(x)  # [N, c2, H/4, W/4], [N, c3, H/8, W/8]

@@ -33,6 +33,7 @@ from vislib._validation import (
     check_boxes_in_image,
     check_callable,
     check_int,
+    check_model_input,
     check_rgb_image,
     check_tensor,
     check_type,
@@ -88,6 +89,7 @@ class RegionCNN(nn.Module):
         """Scores of warped regions ``[K, 3, region_size, region_size]`` -> ``[K, num_classes]``."""
         size = self.region_size
         check_tensor("regions", regions, shape=("K", 3, size, size), floating=True)
+        check_model_input("regions", regions, self, channels=3)
         return self.head(self.trunk(regions))
 
 

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_tensor, check_type
+from vislib._validation import check_choice, check_int, check_model_input, check_tensor, check_type
 
 __all__ = [
     "ConvBlock",
@@ -55,8 +55,8 @@ __all__ = [
 DOWNSAMPLING = 8
 
 
-def _check_images(images: Tensor) -> Tensor:
-    check_tensor("images", images, ndim=4, floating=True)
+def _check_images(images: Tensor, module: nn.Module) -> Tensor:
+    check_model_input("images", images, module, channels=3)
     height, width = images.shape[-2:]
     if height % DOWNSAMPLING or width % DOWNSAMPLING:
         raise ValueError(
@@ -132,7 +132,7 @@ class Encoder(nn.Module):
         return self.channels[2]
 
     def forward(self, images: Tensor) -> EncoderOutput:
-        x = _check_images(images)
+        x = _check_images(images, self)
         skips, indices, stages = [], [], [("input", images)]
         for number, stage in enumerate((self.stage1, self.stage2, self.stage3), start=1):
             x = stage(x)  # [N, C_s, h, w]
@@ -367,8 +367,7 @@ MODELS = {
 
 def build_segmenter(name: str, num_classes: int, channels: tuple[int, int, int] = (16, 32, 64), **kwargs) -> nn.Module:
     """A fresh model of :data:`MODELS` by name (extra keyword arguments go to its constructor)."""
-    if name not in MODELS:
-        raise ValueError(f"name must be one of {', '.join(map(repr, MODELS))}; got {name!r}")
+    check_choice("name", name, list(MODELS))
     return MODELS[name](num_classes, channels, **kwargs)
 
 

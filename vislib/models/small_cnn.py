@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from vislib._validation import check_choice, check_int
+from vislib._validation import check_choice, check_int, check_model_input
 
 PLACEMENTS = ("none", "before", "after")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
@@ -72,8 +72,7 @@ class SmallCNN(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.blocks[0].conv.in_channels:
-            raise ValueError(f"x must have shape [N, {self.blocks[0].conv.in_channels}, H, W], got {list(x.shape)}")
+        check_model_input("x", x, self, channels=self.blocks[0].conv.in_channels)
         for block in self.blocks:
             x = block(x)
         return self.head(x)

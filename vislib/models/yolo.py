@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
+from vislib._validation import check_choice, check_int, check_model_input, check_number, check_tensor, check_type
 from vislib.ops.boxes import batched_nms
 
 IMAGE_SIZES = (64, 96, 128)
@@ -64,6 +64,29 @@ def _check_grid(image_size: int, grid_size) -> int:
     return grid_size
 
 
+def _check_gt_boxes(boxes, image_size: int) -> None:
+    """Ground-truth boxes: finite xyxy ``Tensor[N, 4]`` with ``x2 >= x1``, ``y2 >= y1``, inside the image."""
+    check_tensor("boxes", boxes, shape=("N", 4))
+    if boxes.dtype == torch.bool or boxes.is_complex():
+        raise TypeError(f"boxes must hold real numbers, got dtype {boxes.dtype}")
+    if not len(boxes):
+        return
+    if boxes.is_floating_point() and not torch.isfinite(boxes).all():
+        bad = int(torch.nonzero(~torch.isfinite(boxes).all(dim=1))[0])
+        raise ValueError(f"boxes must be finite; box {bad} is {boxes[bad].tolist()}")
+    broken = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+    if broken.any():
+        bad = int(torch.nonzero(broken)[0])
+        raise ValueError(f"boxes must satisfy x2 >= x1 and y2 >= y1; box {bad} is {boxes[bad].tolist()}")
+    outside = (boxes[:, :2] < 0).any(dim=1) | (boxes[:, 2:] > image_size).any(dim=1)
+    if outside.any():
+        bad = int(torch.nonzero(outside)[0])
+        raise ValueError(
+            f"boxes must lie inside the {image_size} x {image_size} image (0 <= x, y <= image_size); "
+            f"box {bad} is {boxes[bad].tolist()}"
+        )
+
+
 def _check_output(name: str, output, num_boxes: int) -> tuple[int, int]:
     """``output`` must be ``[S, S, B * 5 + C]`` with ``C >= 1``; returns ``(S, C)``."""
     check_tensor(name, output, shape=("S", "S", "B*5+C"), floating=True)
@@ -75,6 +98,8 @@ def _check_output(name: str, output, num_boxes: int) -> tuple[int, int]:
             f"{name} has {output.shape[2]} values per cell, too few for num_boxes={num_boxes} boxes "
             f"(5 each) and at least one class"
         )
+    if not torch.isfinite(output).all():
+        raise ValueError(f"{name} must be finite; it holds {int((~torch.isfinite(output)).sum())} NaN or inf values")
     return output.shape[0], num_classes
 
 
@@ -96,7 +121,7 @@ def object_cells(boxes: Tensor, image_size: int, grid_size: int) -> tuple[Tensor
     """
     image_size = _check_image_size(image_size)
     grid_size = _check_grid(image_size, grid_size)
-    check_tensor("boxes", boxes, shape=("N", 4))
+    _check_gt_boxes(boxes, image_size)
     cell = image_size / grid_size
     boxes = boxes.double()  # exact enough that floor() agrees with the decoded offsets
     cx = (boxes[:, 0] + boxes[:, 2]) / 2
@@ -139,7 +164,7 @@ def encode_targets(
     grid_size = _check_grid(image_size, grid_size)
     num_boxes = check_int("num_boxes", num_boxes, min_value=1)
     num_classes = check_int("num_classes", num_classes, min_value=1)
-    check_tensor("boxes", boxes, shape=("N", 4))
+    _check_gt_boxes(boxes, image_size)
     check_tensor("labels", labels, shape=("N",))
     if len(labels) != len(boxes):
         raise ValueError(f"labels must have one label per box ({len(boxes)} boxes), got {len(labels)}")
@@ -147,8 +172,6 @@ def encode_targets(
         raise TypeError(f"labels must be an integer tensor, got dtype {labels.dtype}")
     if len(labels) and (labels.min() < 1 or labels.max() > num_classes):
         raise ValueError(f"labels must lie in 1..{num_classes} (num_classes), got {labels.tolist()}")
-    if len(boxes) and ((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])).any():
-        raise ValueError("boxes must satisfy x2 >= x1 and y2 >= y1")
 
     S, B, C = grid_size, num_boxes, num_classes
     cell = image_size / S
@@ -461,6 +484,7 @@ class TinyYolo(nn.Module):
 
     def forward(self, images: Tensor) -> Tensor:
         check_tensor("images", images, shape=("N", 3, self.image_size, self.image_size), floating=True)
+        check_model_input("images", images, self, channels=3)
         features = self.pool(self.backbone(images))  # [N, 8w, S, S]
         raw = self.head(features).permute(0, 2, 3, 1)  # [N, S, S, B*5 + C]
         return self.activate(raw)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from vislib._validation import check_number, check_tensor, check_type
+from vislib._validation import check_bool, check_number, check_tensor, check_type
 
 #: The dimensions batch normalization reduces over for a 4-D input: images and positions, not filters.
 REDUCED_DIMS = (0, 2, 3)
@@ -36,18 +36,25 @@ def _per_channel(name: str, value: Tensor | None, channels: int) -> None:
 
 
 def batch_statistics(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-filter statistics of ``x: Tensor[N, C, H, W]``.
+    """Per-filter statistics of ``x: Tensor[N, C, H, W]`` (or any ``[N, C, *]``, e.g. ``[N, C]`` after a linear layer).
 
     Returns ``(mean, biased_variance, unbiased_variance)``, each ``Tensor[C]``,
     computed over the ``N * H * W`` values of each filter.
     """
-    check_tensor("x", x, ndim=4, floating=True)
-    count = x.shape[0] * x.shape[2] * x.shape[3]
+    _check_input(x)
+    dims = (0, *range(2, x.ndim))  # REDUCED_DIMS for a 4-D input
+    count = x.numel() // x.shape[1]
     if count < 2:
         raise ValueError(f"x must hold at least 2 values per filter to estimate a variance, got shape {list(x.shape)}")
-    mean = x.mean(dim=REDUCED_DIMS)
-    biased = ((x - mean[None, :, None, None]) ** 2).mean(dim=REDUCED_DIMS)
+    mean = x.mean(dim=dims)
+    biased = ((x - mean.reshape(1, -1, *[1] * (x.ndim - 2))) ** 2).mean(dim=dims)
     return mean, biased, biased * count / (count - 1)
+
+
+def _check_input(x) -> None:
+    check_tensor("x", x, floating=True)
+    if x.ndim < 2 or x.shape[1] < 1:
+        raise ValueError(f"x must be [N, C, *] (e.g. [N, C, H, W] or [N, C]) with C >= 1, got shape {list(x.shape)}")
 
 
 def batch_norm(
@@ -60,13 +67,13 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalization of ``x: Tensor[N, C, H, W]``, like ``torch.nn.functional.batch_norm``.
+    """Batch normalization of ``x: Tensor[N, C, H, W]`` (or ``[N, C, *]``), like ``torch.nn.functional.batch_norm``.
 
     ``running_mean`` / ``running_var`` (``Tensor[C]``) are updated in place in
     training mode and used for normalizing in evaluation mode. ``weight``
     (gamma) and ``bias`` (beta) are the learned per-filter scale and shift.
     """
-    check_tensor("x", x, ndim=4, floating=True)
+    _check_input(x)
     channels = x.shape[1]
     for name, value in (
         ("running_mean", running_mean),
@@ -75,7 +82,7 @@ def batch_norm(
         ("bias", bias),
     ):
         _per_channel(name, value, channels)
-    check_type("training", training, bool, "True or False")
+    training = check_bool("training", training)
     momentum = check_number("momentum", momentum, min_value=0.0, max_value=1.0)
     eps = check_number("eps", eps, min_value=0.0)
     if training:
@@ -88,7 +95,7 @@ def batch_norm(
         if running_mean is None or running_var is None:
             raise ValueError("evaluation mode (training=False) needs running_mean and running_var")
         mean, variance = running_mean, running_var
-    shape = (1, channels, 1, 1)
+    shape = (1, channels, *[1] * (x.ndim - 2))
     y = (x - mean.reshape(shape)) / torch.sqrt(variance.reshape(shape) + eps)
     if weight is not None:
         y = y * weight.reshape(shape)

@@ -17,6 +17,7 @@ torchvision would silently compute something.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -28,8 +29,13 @@ BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 # --------------------------------------------------------------------------- checks
 
 
-def _check_boxes(name: str, boxes, fmt: str = "xyxy") -> Tensor:
-    """``boxes`` must be a real ``Tensor[N, 4]`` of finite, well-formed boxes in ``fmt``."""
+def _check_boxes(name: str, boxes, fmt: str = "xyxy", batched: bool = False) -> Tensor:
+    """``boxes`` must be a real ``Tensor[N, 4]`` (``[..., 4]`` when ``batched``) of finite, well-formed boxes."""
+    if batched:
+        check_tensor(name, boxes)
+        if boxes.ndim < 1 or boxes.shape[-1] != 4:
+            raise ValueError(f"{name} must have shape [..., 4] (4 numbers per box), got {list(boxes.shape)}")
+        boxes = boxes.reshape(-1, 4)
     check_tensor(name, boxes, shape=("N", 4))
     if boxes.dtype == torch.bool or boxes.is_complex():
         raise TypeError(f"{name} must hold real numbers, got dtype {boxes.dtype}")
@@ -101,7 +107,8 @@ def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
     * ``'cxcywh'``: centre ``(cx, cy)``, width and height (YOLO, DETR).
 
     Args:
-        boxes (Tensor[N, 4]): boxes in ``in_fmt``.
+        boxes (Tensor[N, 4] or Tensor[..., 4]): boxes in ``in_fmt`` (leading batch dimensions are
+            kept, as in torchvision).
         in_fmt (str): format of ``boxes``.
         out_fmt (str): wanted format.
 
@@ -110,7 +117,7 @@ def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
     """
     check_choice("in_fmt", in_fmt, BOX_FORMATS)
     check_choice("out_fmt", out_fmt, BOX_FORMATS)
-    _check_boxes("boxes", boxes, in_fmt)
+    _check_boxes("boxes", boxes, in_fmt, batched=True)
     if in_fmt == out_fmt:
         return boxes.clone()
     # Every conversion goes through xyxy, as in torchvision (so the roundings agree).
@@ -187,18 +194,69 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     return _nms(boxes, scores, iou_threshold)
 
 
+#: Boxes per block in :func:`_nms`: the IoU of a block with the boxes after it is at most
+#: ``NMS_BLOCK * N`` values, so memory grows linearly with ``N`` (not with ``N ** 2``).
+NMS_BLOCK = 256
+#: Later boxes compared with a block's kept boxes at a time (keeps the temporaries in the CPU's cache).
+NMS_CHUNK = 2048
+
+
 def _nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    """Greedy NMS in blocks of :data:`NMS_BLOCK` boxes (in score order).
+
+    Within a block the greedy loop runs on the block's own IoU matrix; then the
+    boxes kept in it suppress every later box at once (one ``[kept, rest]`` IoU
+    block). The result is exactly the box-by-box greedy rule, with memory
+    ``O(NMS_BLOCK * N)`` instead of an ``[N, N]`` matrix.
+    """
     order = torch.sort(scores, descending=True, stable=True).indices  # [N], best first
-    iou = _iou(boxes[order], boxes[order])  # [N, N], rows and columns in score order
-    suppressed = torch.zeros(len(order), dtype=torch.bool)
+    boxes = _upcast(boxes[order])
+    n = len(order)
+    area = _area(boxes)
+    columns = (*boxes.T.contiguous(), area)  # x1, y1, x2, y2, area: contiguous [N] each
+    alive = torch.ones(n, dtype=torch.bool)  # not suppressed (yet)
     keep = []
-    for i in range(len(order)):
-        if suppressed[i]:
+    for start in range(0, n, NMS_BLOCK):
+        stop = min(start + NMS_BLOCK, n)
+        candidates = torch.nonzero(alive[start:stop]).flatten() + start
+        if not len(candidates):
             continue
-        keep.append(i)
-        # Every box that overlaps box i too much is out (earlier ones are already decided).
-        suppressed |= iou[i] > iou_threshold
-    return order[torch.tensor(keep, dtype=torch.long)]
+        # The greedy rule inside the block: a box is kept unless a box kept before it overlaps it too much.
+        block_iou = _iou_with_area(boxes[candidates], area[candidates], boxes[candidates], area[candidates])
+        over = (block_iou > iou_threshold).numpy()  # [b, b] bool
+        suppressed = np.zeros(len(candidates), dtype=bool)
+        kept_here = []
+        for i in range(len(candidates)):
+            if not suppressed[i]:
+                kept_here.append(i)
+                suppressed |= over[i]  # boxes before i are decided already; only later ones matter
+        kept = candidates[kept_here]
+        keep.append(kept)
+        # The block's kept boxes suppress every later box (in column chunks that stay in cache).
+        if stop < n:
+            rest = torch.nonzero(alive[stop:]).flatten() + stop
+            k1, k2, k3, k4, ka = (c[kept, None] for c in columns)  # [kept, 1] each
+            for first in range(0, len(rest), NMS_CHUNK):
+                chunk = rest[first : first + NMS_CHUNK]
+                c1, c2, c3, c4, ca = (c[chunk] for c in columns)  # [chunk] each
+                # IoU of every kept box with every box of the chunk, [kept, chunk], in torchvision's arithmetic.
+                w = torch.minimum(k3, c3).sub_(torch.maximum(k1, c1)).clamp_(min=0)
+                h = torch.minimum(k4, c4).sub_(torch.maximum(k2, c2)).clamp_(min=0)
+                intersection = w.mul_(h)
+                iou = intersection / (ka + ca).sub_(intersection)
+                alive[chunk[(iou > iou_threshold).any(dim=0)]] = False
+    if not keep:
+        return order[:0]
+    return order[torch.cat(keep)]
+
+
+def _iou_with_area(boxes1: Tensor, area1: Tensor, boxes2: Tensor, area2: Tensor) -> Tensor:
+    """:func:`_iou` with the areas given (computed once per NMS call)."""
+    top_left = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])
+    bottom_right = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    wh = (bottom_right - top_left).clamp(min=0)
+    intersection = wh[..., 0] * wh[..., 1]
+    return intersection / (area1[:, None] + area2[None, :] - intersection)
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
@@ -223,8 +281,11 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
         raise TypeError(f"idxs must be an integer tensor, got dtype {idxs.dtype}")
     iou_threshold = check_number("iou_threshold", iou_threshold)
     keep = torch.zeros(boxes.shape[0], dtype=torch.bool)
-    for category in torch.unique(idxs):
-        members = torch.nonzero(idxs == category).flatten()  # [n_c]
-        keep[members[_nms(boxes[members], scores[members], iou_threshold)]] = True
+    if boxes.shape[0]:
+        # One category at a time (exact: no coordinate offsets that could round an IoU across the threshold).
+        categories, inverse = torch.unique(idxs.cpu(), return_inverse=True)
+        members_of = torch.argsort(inverse, stable=True).split(torch.bincount(inverse).tolist())
+        for members in members_of:
+            keep[members[_nms(boxes[members], scores[members], iou_threshold)]] = True
     kept = torch.nonzero(keep).flatten()  # ascending index
     return kept[torch.sort(scores[kept], descending=True, stable=True).indices]

@@ -86,7 +86,7 @@ def dilated_output_size(size: int, kernel_size: int, stride: int = 1, padding: i
     span = dilation * (kernel_size - 1) + 1
     if size + 2 * padding < span:
         raise ValueError(
-            f"a {kernel_size}x{kernel_size} kernel with dilation {dilation} spans {span} pixels, more "
+            f"dilation: a {kernel_size}x{kernel_size} kernel with dilation {dilation} spans {span} pixels, more "
             f"than the padded input ({size} + 2 * {padding})"
         )
     return (size + 2 * padding - span) // stride + 1

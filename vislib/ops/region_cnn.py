@@ -13,14 +13,21 @@ from torch import Tensor
 from vislib._validation import (
     check_boxes_in_image,
     check_int,
+    check_number,
     check_rgb_image,
+    check_tensor,
 )
 
 
 def crop_box(image: Tensor, box: Sequence[float]) -> Tensor:
     """The whole pixels a box touches: ``image[:, floor(y1):ceil(y2), floor(x1):ceil(x2)]``, clipped to the image."""
+    check_tensor("image", image, ndim=3)
+    if isinstance(box, Tensor):
+        box = box.tolist()
+    if isinstance(box, (str, bytes)) or not isinstance(box, Sequence) or len(box) != 4:
+        raise TypeError(f"box must be 4 numbers (x1, y1, x2, y2), got {box!r}")
+    x1, y1, x2, y2 = (check_number(f"box[{i}]", v) for i, v in enumerate(box))
     height, width = image.shape[-2:]
-    x1, y1, x2, y2 = (float(v) for v in box)
     left, top = max(0, math.floor(x1)), max(0, math.floor(y1))
     right, bottom = min(width, math.ceil(x2)), min(height, math.ceil(y2))
     return image[:, top:bottom, left:right]

@@ -41,6 +41,13 @@ __all__ = [
 
 def counts_to_string(counts) -> str:
     """Compress run lengths into pycocotools' string form (``rleToString``)."""
+    if isinstance(counts, (str, bytes, dict)) or not isinstance(counts, (list, tuple, np.ndarray)):
+        raise TypeError(f"counts must be a list of non-negative ints (run lengths), got {type(counts).__name__}")
+    values = np.asarray(counts)
+    if values.ndim != 1 or (values.size and values.dtype.kind not in "iu"):
+        raise TypeError(f"counts must be a 1-D list of non-negative ints (run lengths), got {counts!r}"[:200])
+    if (values < 0).any() or (values > 0xFFFFFFFF).any():
+        raise ValueError("counts must be run lengths in 0 .. 2**32 - 1 (pycocotools stores uint32)")
     counts = [int(c) for c in counts]
     characters = []
     for i, value in enumerate(counts):
@@ -63,17 +70,22 @@ def string_to_counts(text) -> np.ndarray:
         np.ndarray[m]: int64 run lengths.
     """
     if isinstance(text, bytes):
-        text = text.decode("ascii")
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError("text must be ASCII (pycocotools' compressed RLE counts)") from None
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str or bytes of compressed RLE counts, got {type(text).__name__}")
     counts: list[int] = []
     p = 0
     while p < len(text):
         x, k, more = 0, 0, True
         while more:
             if p >= len(text):
-                raise ValueError("compressed RLE counts end in the middle of a number")
+                raise ValueError("text (compressed RLE counts) ends in the middle of a number")
             c = ord(text[p]) - 48
             if not 0 <= c < 64:
-                raise ValueError(f"compressed RLE counts hold an invalid character {text[p]!r}")
+                raise ValueError(f"text (compressed RLE counts) holds an invalid character {text[p]!r}")
             x |= (c & 0x1F) << (5 * k)
             more = bool(c & 0x20)
             p += 1
@@ -99,7 +111,13 @@ def rle_encode(mask, compressed: bool = False) -> dict:
     Returns:
         dict: ``{"size": [h, w], "counts": list of int or str}``.
     """
+    if not isinstance(compressed, bool):
+        raise TypeError(f"compressed must be True or False, got {compressed!r}")
+    if hasattr(mask, "detach"):
+        mask = mask.detach().cpu().numpy()
     mask = np.asarray(mask)
+    if mask.dtype.kind not in "biuf":
+        raise TypeError(f"mask must hold bool or 0/1 numbers, got dtype {mask.dtype}")
     if mask.ndim != 2:
         raise ValueError(f"mask must be a 2-D array [h, w], got shape {list(mask.shape)}")
     if mask.dtype != bool and not np.isin(mask, (0, 1)).all():
@@ -117,7 +135,7 @@ def rle_encode(mask, compressed: bool = False) -> dict:
     return {"size": [int(h), int(w)], "counts": counts_to_string(counts) if compressed else counts}
 
 
-def rle_counts(rle, name: str = "segmentation") -> tuple[np.ndarray, int, int]:
+def rle_counts(rle, name: str = "rle") -> tuple[np.ndarray, int, int]:
     """The run lengths and size of an RLE dict (either form), checked.
 
     Returns:
@@ -150,7 +168,7 @@ def rle_counts(rle, name: str = "segmentation") -> tuple[np.ndarray, int, int]:
     return values, h, w
 
 
-def rle_decode(rle, name: str = "segmentation") -> np.ndarray:
+def rle_decode(rle, name: str = "rle") -> np.ndarray:
     """Decode a COCO RLE dict (either form) into a ``uint8`` mask ``[h, w]``."""
     counts, h, w = rle_counts(rle, name)
     values = np.arange(len(counts)) % 2  # 0, 1, 0, 1, ...: the runs alternate, starting with 0s
@@ -158,7 +176,7 @@ def rle_decode(rle, name: str = "segmentation") -> np.ndarray:
     return flat.reshape(w, h).T.copy()  # column-major -> [h, w]
 
 
-def rle_area(rle, name: str = "segmentation") -> int:
+def rle_area(rle, name: str = "rle") -> int:
     """Number of pixels in the mask: the sum of the odd (1s) runs."""
     counts, _, _ = rle_counts(rle, name)
     return int(counts[1::2].sum())
@@ -167,7 +185,7 @@ def rle_area(rle, name: str = "segmentation") -> int:
 # --------------------------------------------------------------------------- polygons
 
 
-def polygons_to_mask(polygons, height: int, width: int) -> np.ndarray:
+def polygons_to_mask(polygons, height: int, width: int, name: str = "polygons") -> np.ndarray:
     """Rasterise COCO polygons ``[[x1, y1, x2, y2, ...], ...]`` exactly as pycocotools does.
 
     pycocotools' ``rleFrPoly`` walks each edge on a 5x finer grid and keeps a
@@ -175,13 +193,47 @@ def polygons_to_mask(polygons, height: int, width: int) -> np.ndarray:
     its centre; the parts of a multi-polygon object are merged (union). This is
     a port of that C code, so the masks and areas equal pycocotools' bit for bit.
 
+    Args:
+        polygons (list of lists): each ``[x1, y1, x2, y2, ...]``, an even count of finite numbers, >= 3 points.
+        height (int), width (int): the mask's size.
+        name (str): how messages call ``polygons``.
+
     Returns:
         np.ndarray[h, w]: uint8 mask.
     """
+    height = _check_size("height", height)
+    width = _check_size("width", width)
+    if not isinstance(polygons, (list, tuple)) or not polygons:
+        raise TypeError(
+            f"{name} must be a non-empty list of polygons [[x1, y1, x2, y2, ...], ...], got {polygons!r}"[:200]
+        )
+    checked = []
+    for j, polygon in enumerate(polygons):
+        where = f"{name}[{j}]"
+        if isinstance(polygon, (str, bytes, dict)) or not isinstance(polygon, (list, tuple, np.ndarray)):
+            raise TypeError(f"{where} must be a list of numbers [x1, y1, x2, y2, ...], got {polygon!r}"[:200])
+        if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.number)) for v in polygon):
+            raise TypeError(f"{where} must hold only numbers, got {list(polygon)!r}"[:200])
+        xy = np.asarray(polygon, dtype=np.float64).reshape(-1)
+        if len(xy) % 2:
+            raise ValueError(f"{where} must hold x, y pairs (an even count), got {len(xy)} numbers")
+        if len(xy) < 6:
+            raise ValueError(f"{where} must have at least 3 points (6 numbers), got {len(xy)} numbers")
+        if not np.isfinite(xy).all():
+            raise ValueError(f"{where} must be finite, got {xy.tolist()}"[:200])
+        checked.append(xy)
     mask = np.zeros(height * width, dtype=bool)
-    for polygon in polygons:
-        mask |= _polygon_flat_mask(np.asarray(polygon, dtype=np.float64), height, width)
+    for xy in checked:
+        mask |= _polygon_flat_mask(xy, height, width)
     return mask.reshape(width, height).T.astype(np.uint8)
+
+
+def _check_size(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
 
 
 def _c_int(values: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from vislib._validation import check_int, check_number, check_tensor, check_type
+from vislib._validation import check_bool, check_int, check_number, check_tensor
 
 # --------------------------------------------------------------------------- checks
 
@@ -276,6 +276,8 @@ def _align_sampling(
     sampling_ratio: int,
     aligned: bool,
     dtype: torch.dtype,
+    limit: int | None = None,
+    index: int | None = None,
 ) -> _AlignSampling:
     """``box`` (x1, y1, x2, y2) in image pixels -> RoI Align's bins and sample points, in ``dtype``."""
     oh, ow = output_size
@@ -290,6 +292,8 @@ def _align_sampling(
         grid_h = grid_w = sampling_ratio
     else:  # adaptive: about one point per cell, at least ceil(bin size)
         grid_h, grid_w = int(torch.ceil(roi_height / oh)), int(torch.ceil(roi_width / ow))
+    if limit is not None:
+        _check_sample_count(grid_h, grid_w, output_size, limit, index)
     count = max(grid_h * grid_w, 1)
     # Point iy of bin row ph sits at y1 + ph * bin_height + (iy + 1/2) * bin_height / grid_h.
     bins_y = torch.arange(oh, dtype=dtype)[:, None]
@@ -301,16 +305,53 @@ def _align_sampling(
     return _AlignSampling(x1, y1, roi_width, roi_height, bin_width, bin_height, grid_h, grid_w, count, ys, xs)
 
 
-def _align_one(feature: Tensor, box: Tensor, output_size, spatial_scale, sampling_ratio, aligned) -> Tensor:
+#: The most sample points RoI Align reads for one RoI (``output_size`` x ``grid_h x grid_w``); an adaptive
+#: ``sampling_ratio`` on a huge box would need more, and is refused with a ValueError.
+MAX_SAMPLE_POINTS = 2**20
+
+#: Values (channels x sample points) interpolated at once; larger RoIs are computed in chunks of sample rows,
+#: so memory stays bounded whatever the box size.
+CHUNK_VALUES = 2**22
+
+
+def _check_sample_count(grid_h: int, grid_w: int, output_size, limit: int, index: int | None = None) -> None:
+    points = output_size[0] * output_size[1] * max(grid_h, 0) * max(grid_w, 0)
+    if points > limit:
+        which = "the box" if index is None else f"boxes row {index}"
+        raise ValueError(
+            f"sampling_ratio: {which} needs {points:,} sample points ({grid_h} x {grid_w} per bin), more than "
+            f"the limit of {limit:,}; give a smaller box or a small positive sampling_ratio (points per bin side)"
+        )
+
+
+def _align_one(feature: Tensor, box: Tensor, output_size, spatial_scale, sampling_ratio, aligned, index=None) -> Tensor:
     """RoI Align of one box on one feature map ``[C, H, W]`` -> ``[C, oh, ow]``."""
-    s = _align_sampling(box, output_size, spatial_scale, sampling_ratio, aligned, feature.dtype)
+    s = _align_sampling(
+        box, output_size, spatial_scale, sampling_ratio, aligned, feature.dtype, MAX_SAMPLE_POINTS, index
+    )
     oh, gh = s.ys.shape
     ow, gw = s.xs.shape
-    # Every sample point of every bin at once: rows [oh, gh, 1, 1] x columns [1, 1, ow, gw].
-    ys = s.ys.to(feature.device)[:, :, None, None].expand(oh, gh, ow, gw)
-    xs = s.xs.to(feature.device)[None, None, :, :].expand(oh, gh, ow, gw)
-    values = _interpolate(feature, ys, xs)  # [C, oh, gh, ow, gw]
-    return values.sum(dim=(2, 4)) / s.count  # the mean over each bin's grid_h x grid_w points
+    channels = feature.shape[0]
+    rows_per_chunk = max(1, CHUNK_VALUES // max(channels * gh * ow * gw, 1))
+    if rows_per_chunk >= oh:
+        # Every sample point of every bin at once: rows [oh, gh, 1, 1] x columns [1, 1, ow, gw].
+        ys = s.ys.to(feature.device)[:, :, None, None].expand(oh, gh, ow, gw)
+        xs = s.xs.to(feature.device)[None, None, :, :].expand(oh, gh, ow, gw)
+        values = _interpolate(feature, ys, xs)  # [C, oh, gh, ow, gw]
+        return values.sum(dim=(2, 4)) / s.count  # the mean over each bin's grid_h x grid_w points
+    # A huge RoI: one bin row at a time, its sample rows in chunks (memory bounded by CHUNK_VALUES).
+    out = feature.new_zeros(channels, oh, ow)
+    points_per_chunk = max(1, CHUNK_VALUES // max(channels * ow * gw, 1))
+    xs_row = s.xs.to(feature.device)
+    for ph in range(oh):
+        for first in range(0, gh, points_per_chunk):
+            ys = s.ys[ph, first : first + points_per_chunk].to(feature.device)
+            rows = len(ys)
+            values = _interpolate(
+                feature, ys[:, None, None].expand(rows, ow, gw), xs_row[None].expand(rows, ow, gw)
+            )  # [C, rows, ow, gw]
+            out[:, ph] += values.sum(dim=(1, 3))
+    return out / s.count
 
 
 def roi_align(
@@ -343,10 +384,10 @@ def roi_align(
     output_size = _output_size(output_size)
     spatial_scale = _spatial_scale(spatial_scale)
     sampling_ratio = check_int("sampling_ratio", sampling_ratio)
-    check_type("aligned", aligned, bool, "True or False")
+    aligned = check_bool("aligned", aligned)
     outputs = [
-        _align_one(input[int(roi[0])], roi[1:].cpu(), output_size, spatial_scale, sampling_ratio, aligned)
-        for roi in rois
+        _align_one(input[int(roi[0])], roi[1:].cpu(), output_size, spatial_scale, sampling_ratio, aligned, index)
+        for index, roi in enumerate(rois)
     ]
     if not outputs:
         return input.new_zeros(0, input.shape[1], *output_size)
@@ -469,6 +510,10 @@ class RoIAlignGeometry:
     aligned: bool
 
 
+#: The most sample points :func:`roi_align_geometry` describes (each carries its neighbours and weights).
+MAX_GEOMETRY_POINTS = 2**18
+
+
 def roi_align_geometry(
     box,
     output_size,
@@ -492,9 +537,9 @@ def roi_align_geometry(
     output_size = _output_size(output_size)
     spatial_scale = _spatial_scale(spatial_scale)
     sampling_ratio = check_int("sampling_ratio", sampling_ratio)
-    check_type("aligned", aligned, bool, "True or False")
+    aligned = check_bool("aligned", aligned)
     feature_size = _feature_size(feature_size)
-    s = _align_sampling(box, output_size, spatial_scale, sampling_ratio, aligned, dtype)
+    s = _align_sampling(box, output_size, spatial_scale, sampling_ratio, aligned, dtype, MAX_GEOMETRY_POINTS)
     oh, ow = output_size
     gh, gw = s.ys.shape[1], s.xs.shape[1]
     top = s.y1 + torch.arange(oh, dtype=dtype) * s.bin_height  # [oh]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vislib._validation import check_choice, check_int, check_number, check_type
+from vislib._validation import check_bool, check_choice, check_int, check_number, check_type
 from vislib.data.photos import load_grey_photo
 from vislib.ops.roi import (
     RoIAlignGeometry,
@@ -53,7 +53,7 @@ def block_feature_map(image: np.ndarray, stride: int) -> torch.Tensor:
     stride = check_int("stride", stride, min_value=1)
     height, width = image.shape
     if height % stride or width % stride:
-        raise ValueError(f"the image size {image.shape} must be a multiple of stride {stride}")
+        raise ValueError(f"stride must divide the image size {image.shape}, got {stride}")
     blocks = image.reshape(height // stride, stride, width // stride, stride)
     return torch.from_numpy(blocks.mean(axis=(1, 3))).float()[None, None]
 
@@ -123,6 +123,9 @@ class RoIAlignExplorer:
         self.strides = tuple(check_int("strides[]", s, min_value=1) for s in strides)
         if not self.strides:
             raise ValueError("strides must hold at least one stride")
+        for s in self.strides:
+            if self.image_size % s:
+                raise ValueError(f"strides must divide image_size ({self.image_size}); got {s}")
         self.photo = load_grey_photo("astronaut", self.image_size)
         self.features = {s: block_feature_map(self.photo, s) for s in self.strides}
         # The feature maps at image resolution (each cell a block), for showing them under the boxes.
@@ -157,7 +160,7 @@ class RoIAlignExplorer:
         height = check_number("height", height, min_value=0.0)
         output_size = check_int("output_size", output_size, min_value=1, max_value=16)
         sampling_ratio = check_int("sampling_ratio", sampling_ratio, min_value=-1, max_value=8)
-        check_type("aligned", aligned, bool, "True or False")
+        aligned = check_bool("aligned", aligned)
         stride = check_choice("stride", stride, self.strides)
         bin_row, bin_col = check_int("bin_row", bin_row, min_value=0), check_int("bin_col", bin_col, min_value=0)
         sample = check_int("sample", sample, min_value=0)

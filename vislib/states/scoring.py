@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from vislib._validation import check_int, check_number
+from vislib._validation import check_detections, check_int, check_number, check_type
 from vislib.metrics.detection import match_detections, precision_recall_curve
 from vislib.ops.boxes import box_iou
 
@@ -197,15 +197,26 @@ class _Simulator:
     def __init__(self, targets: list[dict], num_classes: int, image_size: int, seed: int):
         self.num_classes = check_int("num_classes", num_classes, min_value=1)
         self.image_size = check_int("image_size", image_size, min_value=8)
+        targets = check_detections("targets", targets, keys=("boxes", "labels"))
+        seed = check_int("seed", seed, min_value=0)
         self.draws = [_draws(t, seed, i, self.num_classes) for i, t in enumerate(targets)]
 
     def run(self, localization_noise, false_positives, calibration, miss_rate=0.1, duplicate_rate=0.1):
         noise = check_number("localization_noise", localization_noise, min_value=0.0, max_value=2.0)
         rate = check_number("false_positives", false_positives, min_value=0.0, max_value=50.0)
         calibration = check_number("calibration", calibration, min_value=0.0, max_value=1.0)
+        miss_rate = check_number("miss_rate", miss_rate, min_value=0.0, max_value=1.0)
+        duplicate_rate = check_number("duplicate_rate", duplicate_rate, min_value=0.0, max_value=1.0)
         return [
             _simulate_image(d, noise, rate, calibration, self.image_size, miss_rate, duplicate_rate) for d in self.draws
         ]
+
+
+def _check_matching(detections, targets, iou_threshold):
+    targets = check_detections("targets", targets, keys=("boxes", "labels"))
+    detections = check_detections("detections", detections, length=len(targets), length_name="targets")
+    iou_threshold = check_number("iou_threshold", iou_threshold, min_value=0.0, max_value=1.0)
+    return detections, targets, iou_threshold
 
 
 @dataclass(frozen=True)
@@ -226,10 +237,18 @@ def pool_matches(
     detections: list[dict], targets: list[dict], num_classes: int, iou_threshold: float = CORRECT_IOU
 ) -> PooledMatches:
     """Match each class's detections to its objects (IoU >= threshold, greedy by score), then pool the classes."""
-    if len(detections) != len(targets):
-        raise ValueError(f"detections has {len(detections)} images but targets has {len(targets)}")
+    detections, targets, iou_threshold = _check_matching(detections, targets, iou_threshold)
+    num_classes = check_int("num_classes", num_classes, min_value=1)
+    for name, items in (("detections", detections), ("targets", targets)):
+        for i, item in enumerate(items):
+            labels = item["labels"]
+            if len(labels) and (int(labels.min()) < 1 or int(labels.max()) > num_classes):
+                raise ValueError(
+                    f"{name}[{i}]['labels'] must be in 1..num_classes ({num_classes}), got {labels.tolist()}"
+                )
     parts = []
-    for label in range(1, num_classes + 1):
+    present = sorted({int(v) for item in [*detections, *targets] for v in item["labels"].tolist()})
+    for label in present:  # classes absent from both contribute nothing (and num_classes may be large)
         pred_boxes = [d["boxes"][d["labels"] == label] for d in detections]
         pred_scores = [d["scores"][d["labels"] == label] for d in detections]
         gt_boxes = [t["boxes"][t["labels"] == label] for t in targets]
@@ -242,6 +261,8 @@ def pool_matches(
             [int(gt_rows[i][j]) if j >= 0 else -1 for i, j in zip(image, matches.matched_gt.tolist())], dtype=int
         )
         parts.append((matches.scores.numpy(), matches.tp.numpy(), image, detection, matched))
+    if not parts:
+        parts = [(np.zeros(0), np.zeros(0, bool), np.zeros(0, int), np.zeros(0, int), np.zeros(0, int))]
     scores, tp, image, detection, matched = (np.concatenate([p[k] for p in parts]) for k in range(5))
     order = np.argsort(-scores, kind="stable")
     total = sum(len(t["labels"]) for t in targets)
@@ -261,6 +282,7 @@ def pool_matches_fast(detections: list[dict], targets: list[dict], iou_threshold
     each claims the not-yet-claimed object of its own image and class with
     the highest IoU, if that IoU is >= ``iou_threshold``.
     """
+    detections, targets, iou_threshold = _check_matching(detections, targets, iou_threshold)
     scores = np.concatenate([d["scores"].numpy() for d in detections]).astype(np.float64)
     image = np.concatenate([np.full(len(d["scores"]), i) for i, d in enumerate(detections)]).astype(int)
     detection = np.concatenate([np.arange(len(d["scores"])) for d in detections]).astype(int)
@@ -311,6 +333,12 @@ def threshold_state(
 ) -> ThresholdState:
     """TP / FP / FN at ``score_threshold`` (a detection counts when its score is >= the threshold)."""
     score_threshold = check_number("score_threshold", score_threshold, min_value=0.0, max_value=1.0)
+    check_type("pooled", pooled, PooledMatches, "the PooledMatches of these detections")
+    detections = check_detections("detections", detections)
+    targets = check_detections(
+        "targets", targets, keys=("boxes", "labels"), length=len(detections), length_name="detections"
+    )
+    shown_images = _check_shown_images(shown_images, len(targets))
     above = pooled.scores >= score_threshold
     tp = int((pooled.tp & above).sum())
     fp = int((~pooled.tp & above).sum())
@@ -343,6 +371,13 @@ def threshold_state(
     )
 
 
+def _check_shown_images(shown_images, count: int) -> tuple[int, ...]:
+    check_type("shown_images", shown_images, (list, tuple, range), "a sequence of image indices")
+    return tuple(
+        check_int(f"shown_images[{i}]", v, min_value=0, max_value=count - 1) for i, v in enumerate(shown_images)
+    )
+
+
 class SimulatedDetector:
     """A fixed set of images and targets; detections and matches cached per detector setting.
 
@@ -360,12 +395,13 @@ class SimulatedDetector:
         seed: int = 0,
         shown_images: tuple[int, ...] = (0, 1),
     ):
+        targets = check_detections("targets", targets, keys=("boxes", "labels"))
         if not targets:
             raise ValueError("targets must hold at least one image")
         self.targets = targets
         self.num_classes = check_int("num_classes", num_classes, min_value=1)
         self.image_size = check_int("image_size", image_size, min_value=8)
-        self.shown_images = tuple(shown_images)
+        self.shown_images = _check_shown_images(shown_images, len(targets))
         self._simulator = _Simulator(targets, num_classes, image_size, seed)
         self._simulate = lru_cache(maxsize=64)(self._simulate_uncached)
 

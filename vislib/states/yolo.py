@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from vislib._validation import check_int, check_number
+from vislib._validation import check_detections, check_int, check_number, check_tensor, check_type
 from vislib.models.yolo import decode_all_boxes
 from vislib.ops.boxes import batched_nms
 from vislib.states.scoring import pool_matches_fast
@@ -45,8 +45,17 @@ class GridPredictions:
     """Raw outputs of ``model`` on ``images`` (with their ``targets``), decoded once."""
 
     def __init__(self, model, images: torch.Tensor, targets: list[dict], *, num_boxes: int):
-        if len(images) != len(targets) or len(images) == 0:
-            raise ValueError(f"images ({len(images)}) and targets ({len(targets)}) must be equally many, at least 1")
+        check_type("model", model, torch.nn.Module, "a torch.nn.Module (a YOLO model)")
+        check_tensor("images", images, shape=("N", 3, "H", "W"), floating=True)
+        if len(images) == 0:
+            raise ValueError("images must hold at least one image")
+        targets = check_detections(
+            "targets", targets, keys=("boxes", "labels"), length=len(images), length_name="images"
+        )
+        num_boxes = check_int("num_boxes", num_boxes, min_value=1)
+        model_boxes = getattr(model, "num_boxes", None)
+        if model_boxes is not None and model_boxes != num_boxes:
+            raise ValueError(f"num_boxes must be the model's boxes per cell ({model_boxes}), got {num_boxes}")
         model_was_training = model.training
         model.eval()
         device = next(model.parameters()).device

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_number, check_type
+from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.data.digits import ImageSplit
 from vislib.progress import progress
 
@@ -43,6 +43,8 @@ class TrainingRun:
 def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 512) -> float:
     """Share of ``images`` classified as ``labels``, with the model in evaluation mode."""
     check_type("model", model, nn.Module, "a torch.nn.Module")
+    _check_images_and_labels(images, labels)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -55,7 +57,19 @@ def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int =
 
 
 def batches(count: int, batch_size: int, steps: int, seed: int):
-    """``steps`` index tensors of ``batch_size``, epoch after epoch of reshuffled ``range(count)``."""
+    """``steps`` index tensors of ``batch_size``, epoch after epoch of reshuffled ``range(count)``.
+
+    The arguments are checked when it is called (not at the first ``next``); ``batch_size`` must be at most
+    ``count``, or no batch would ever be produced.
+    """
+    count = check_int("count", count, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1, max_value=count)
+    steps = check_int("steps", steps, min_value=0)
+    seed = check_int("seed", seed)
+    return _batches(count, batch_size, steps, seed)
+
+
+def _batches(count: int, batch_size: int, steps: int, seed: int):
     generator = torch.Generator().manual_seed(seed)
     produced = 0
     while produced < steps:
@@ -132,6 +146,7 @@ def accuracy_with_batch_statistics(model: nn.Module, images: Tensor, labels: Ten
     import copy
 
     check_type("model", model, nn.Module, "a torch.nn.Module")
+    _check_images_and_labels(images, labels)
     batch_size = check_int("batch_size", batch_size, min_value=2, max_value=len(labels))
     twin = copy.deepcopy(model).train()
     device = next(twin.parameters()).device
@@ -141,3 +156,12 @@ def accuracy_with_batch_statistics(model: nn.Module, images: Tensor, labels: Ten
         correct += (logits.argmax(dim=1).cpu() == labels[start : start + batch_size].cpu()).sum().item()
         counted += batch_size
     return correct / counted
+
+
+def _check_images_and_labels(images, labels) -> None:
+    check_tensor("images", images, ndim=4, floating=True)
+    check_tensor("labels", labels, shape=("N",))
+    if len(labels) != len(images):
+        raise ValueError(f"labels must have one label per image ({len(images)} images), got {len(labels)}")
+    if labels.is_floating_point() or labels.dtype == torch.bool or labels.is_complex():
+        raise TypeError(f"labels must be an integer tensor, got dtype {labels.dtype}")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 
-from vislib._validation import check_type
+from vislib._validation import check_detections, check_int, check_tensor, check_type
 
 
 @dataclass
@@ -109,6 +109,9 @@ def symmetry(image: Tensor, boxes: Tensor, transform: int) -> tuple[Tensor, Tens
     triangles and stars stay what they are, so this multiplies the training
     set by 8 for free; the boxes move exactly with the pixels.
     """
+    check_tensor("image", image, ndim=3)
+    check_tensor("boxes", boxes, shape=("K", 4))
+    transform = check_int("transform", transform, min_value=0, max_value=7)
     size = image.shape[-1]
     x1, y1, x2, y2 = boxes.unbind(-1)
     if transform & 1:
@@ -167,19 +170,21 @@ def to_coco_results(predictions: list[dict], image_ids) -> list[dict]:
     Each detection becomes ``{"image_id", "category_id": label, "bbox": [x, y, w, h], "score"}``,
     the format :func:`vislib.metrics.coco.coco_evaluate` and pycocotools' ``loadRes`` read.
     """
-    check_type("predictions", predictions, (list, tuple), "a list of prediction dicts")
+    check_type("image_ids", image_ids, Iterable, "an iterable of image ids")
     image_ids = list(image_ids)
-    if len(predictions) != len(image_ids):
-        raise ValueError(f"predictions has {len(predictions)} images but image_ids has {len(image_ids)}")
+    for i, image_id in enumerate(image_ids):
+        if isinstance(image_id, Tensor) and image_id.numel() == 1:
+            image_ids[i] = image_id = image_id.item()
+        if not isinstance(image_id, str):
+            image_ids[i] = check_int(f"image_ids[{i}]", image_id)
+    check_detections("predictions", predictions, length=len(image_ids), length_name="image_ids")
     results = []
-    for i, (image_id, prediction) in enumerate(zip(image_ids, predictions)):
-        if not isinstance(prediction, dict) or not {"boxes", "scores", "labels"} <= prediction.keys():
-            raise ValueError(f"predictions[{i}] must be a dict with 'boxes', 'scores' and 'labels'")
+    for image_id, prediction in zip(image_ids, predictions):
         boxes = prediction["boxes"].detach().double().cpu().tolist()
         for (x1, y1, x2, y2), score, label in zip(boxes, prediction["scores"].tolist(), prediction["labels"].tolist()):
             results.append(
                 {
-                    "image_id": int(image_id),
+                    "image_id": image_id,
                     "category_id": int(label),
                     "bbox": [x1, y1, x2 - x1, y2 - y1],
                     "score": float(score),

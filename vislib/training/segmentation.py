@@ -88,9 +88,10 @@ def predict_masks(model: nn.Module, images: Tensor, batch_size: int = 64) -> Ten
     """``int64 [N, H, W]``: the most likely class of every pixel, the model in evaluation mode (on CPU)."""
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_tensor("images", images, ndim=4, floating=True)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
+    device = next(model.parameters(), images).device
     out = [
         _scores_of(model(images[i : i + batch_size].to(device))).argmax(dim=1).cpu()
         for i in range(0, len(images), batch_size)

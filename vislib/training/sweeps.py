@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vislib._validation import check_choice, check_int
+from vislib._validation import check_choice, check_int, check_number
 from vislib.data.digits import ImageSplit
 from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress
@@ -49,6 +49,15 @@ def train_variants(
     for placement in placements:
         check_choice("placement", placement, PLACEMENTS)
     steps = check_int("steps", steps, min_value=1)
+    if epochs is not None:
+        epochs = check_number("epochs", epochs, min_value=0.0)
+        if epochs <= 0:
+            raise ValueError(f"epochs must be > 0 (or None to use steps), got {epochs}")
+    for i, lr in enumerate(learning_rates):
+        check_number(f"learning_rates[{i}]", lr, min_value=0.0)
+    for i, batch_size in enumerate(batch_sizes):
+        check_int(f"batch_sizes[{i}]", batch_size, min_value=1)
+    seed = check_int("seed", seed, min_value=0)
     configurations = [(lr, p, b) for lr in learning_rates for p in placements for b in batch_sizes]
     if not configurations:
         raise ValueError("learning_rates, placements and batch_sizes must each hold at least one value")

@@ -6,25 +6,36 @@ from functools import partial
 
 import ipywidgets
 
+from vislib._validation import check_type
 from vislib.plotting.activations import ActivationDistributionView
 from vislib.states.activations import activation_distribution_state
 from vislib.training.recording import STAGE_LABELS, STAGES, ActivationHistory
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 
 def activation_distribution_widget(
     plain: ActivationHistory, batchnorm: ActivationHistory, layer: int = 0, stage: str = "before"
 ) -> Interactive:
     """Pick a block, a recorded training step, and before/after normalization."""
+    check_type("plain", plain, ActivationHistory, "an ActivationHistory")
+    check_type("batchnorm", batchnorm, ActivationHistory, "an ActivationHistory")
     controls = {
-        "layer": ipywidgets.Dropdown(
-            options=[(name, i) for i, name in enumerate(plain.layer_names)], value=layer, description="layer"
+        "layer": make_control(
+            "layer",
+            ipywidgets.Dropdown,
+            layer,
+            options=[(name, i) for i, name in enumerate(plain.layer_names)],
+            description="layer",
         ),
         "step_index": ipywidgets.SelectionSlider(
             options=[(str(s), i) for i, s in enumerate(plain.steps)], value=len(plain.steps) - 1, description="step"
         ),
-        "stage": ipywidgets.ToggleButtons(
-            options=[(STAGE_LABELS[s], s) for s in STAGES], value=stage, description="stage"
+        "stage": make_control(
+            "stage",
+            ipywidgets.ToggleButtons,
+            stage,
+            options=[(STAGE_LABELS[s], s) for s in STAGES],
+            description="stage",
         ),
     }
     state = partial(activation_distribution_state, plain, batchnorm)

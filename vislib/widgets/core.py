@@ -20,6 +20,10 @@ the area is narrower), and the controls' labels get the room they need.
 from __future__ import annotations
 
 import html
+import inspect
+import logging
+import math
+import numbers
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +39,7 @@ from vislib.plotting.view import View
 
 #: The CSS class of widgets made in the projector style (a page-wide ``<style>`` enlarges their controls only).
 PROJECTOR_CLASS = "vislib-projector"
+logger = logging.getLogger(__name__)
 
 
 class Interactive:
@@ -91,6 +96,7 @@ class Interactive:
             raise ValueError("controls must hold at least one control")
         for name, control in controls.items():
             check_type(f"controls[{name!r}]", control, ipywidgets.ValueWidget, "an ipywidgets control")
+        _check_control_names(state, controls)
         self.controls = dict(controls)
         self.max_backgrounds = check_int("max_backgrounds", max_backgrounds, min_value=1, max_value=256)
         self.figure, self.axes = new_figure(nrows, ncols, figsize=figsize, **(subplot_kw or {}))
@@ -121,10 +127,16 @@ class Interactive:
         return {name: control.value for name, control in self.controls.items()}
 
     def set(self, **values: Any) -> dict[str, float]:
-        """Set several controls at once, redraw once, and return the timing."""
+        """Set several controls at once, redraw once, and return the timing.
+
+        Every value is checked first (nothing is clamped and nothing changes unless all are valid): a number
+        outside a slider's range raises ``ValueError`` naming the control and its range, a value that is not
+        among a selection's options raises ``ValueError`` naming the control and the allowed options.
+        """
         unknown = sorted(set(values) - set(self.controls))
         if unknown:
             raise ValueError(f"unknown control(s) {unknown}; this widget has {sorted(self.controls)}")
+        values = {name: _check_control_value(name, self.controls[name], value) for name, value in values.items()}
         self._holding = True
         try:
             for name, value in values.items():
@@ -137,24 +149,33 @@ class Interactive:
     def refresh(self) -> dict[str, float]:
         """Recompute the state for the current values, redraw, and return the timing.
 
-        A state function that rejects the values (``ValueError``/``TypeError``)
-        leaves the picture as it was and shows its message above it.
+        Any error from the state function or from the drawing leaves the picture
+        as it was, shows its type and message in the widget's message line and
+        is logged (``logging.getLogger("vislib.widgets.core")``); the next move
+        redraws normally. The timing is then ``{}``.
         """
         start = time.perf_counter()
         try:
             state = self.state_function(**self.values())
-        except (ValueError, TypeError) as error:
-            self.message.value = f"<span style='color:#D55E00'>{html.escape(str(error))}</span>"
+        except Exception as error:  # noqa: BLE001 - shown in the widget, never lost in an observer
+            self._show_error("state", error)
             return {}
         computed = time.perf_counter()
+        try:
+            if isinstance(self.draw_function, View):
+                self._draw_view(state)
+            else:
+                self._clear()
+                self.draw_function(self.axes, state)
+                self._render_all()
+            image = canvas_to_image(self.figure, self.image_format)
+        except Exception as error:  # noqa: BLE001
+            self._dynamic_artists = None  # a View starts again from setup() on the next move
+            self._backgrounds.clear()
+            self._show_error("drawing", error)
+            return {}
         self.message.value = ""
-        if isinstance(self.draw_function, View):
-            self._draw_view(state)
-        else:
-            self._clear()
-            self.draw_function(self.axes, state)
-            self._render_all()
-        self.image.value = canvas_to_image(self.figure, self.image_format)
+        self.image.value = image
         done = time.perf_counter()
         self.last_state = state
         self.redraws += 1
@@ -193,6 +214,11 @@ class Interactive:
         if css:
             widget.add_class(PROJECTOR_CLASS)
         return widget
+
+    def _show_error(self, where: str, error: Exception) -> None:
+        logger.error("%s widget: the %s failed for %s", type(self).__name__, where, self.values(), exc_info=error)
+        text = f"{type(error).__name__} in the {where}: {error}"
+        self.message.value = f"<span style='color:#D55E00'>{html.escape(text)}</span>"
 
     def _clear(self) -> None:
         for extra in [ax for ax in self.figure.axes if ax not in self._baseline_axes]:
@@ -254,3 +280,73 @@ def _fit_label(control: ipywidgets.Widget) -> None:
             style.button_width = "auto"  # buttons as wide as their labels ("before normalization")
         if not control.layout.width:
             control.layout.width = "auto"  # all buttons on one row
+
+
+def make_control(name: str, factory: Callable[..., Any], value: Any, **options: Any) -> Any:
+    """``factory(**options)`` (an ipywidgets control) set to ``value``, which is checked first.
+
+    ipywidgets clamps an initial value outside a slider's range and names nothing for an invalid
+    selection; widget factories build their controls with this instead, so ``saturation_widget(mean=100)``
+    raises a ``ValueError`` naming ``mean`` and the range rather than showing 6.
+    """
+    control = factory(**options)
+    control.value = _check_control_value(name, control, value)
+    return control
+
+
+def _check_control_names(state: Callable[..., Any], controls: Mapping[str, Any]) -> None:
+    """Every control must name a parameter of ``state``, and every parameter without a default needs a control."""
+    try:
+        parameters = inspect.signature(state).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = [name for name in controls if name not in accepted]
+    if unknown:
+        raise ValueError(f"controls {unknown} are not parameters of the state function; it takes {accepted}")
+    missing = [
+        n
+        for n, p in parameters.items()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and n not in controls
+    ]
+    if missing:
+        raise ValueError(f"controls must include the state function's required parameters {missing}")
+
+
+def _options(control) -> list:
+    """The values a selection control accepts (its options may be ``(label, value)`` pairs)."""
+    values = getattr(control, "_options_values", None)
+    if values is not None:
+        return list(values)
+    return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]
+
+
+def _check_control_value(name: str, control, value: Any) -> Any:
+    """``value`` for ``control``, or a ValueError / TypeError naming the control and what it accepts."""
+    if hasattr(control, "options"):
+        allowed = _options(control)
+        if not any(value is o or (isinstance(value, bool) == isinstance(o, bool) and value == o) for o in allowed):
+            listed = ", ".join(repr(o) for o in allowed)
+            raise ValueError(f"control {name!r} must be one of {listed}; got {value!r}")
+        return value
+    if isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
+        if not isinstance(value, bool):
+            raise TypeError(f"control {name!r} must be True or False, got {value!r}")
+        return value
+    if hasattr(control, "min") and hasattr(control, "max") and isinstance(control.value, numbers.Real):
+        integer = isinstance(control.value, numbers.Integral) and not isinstance(control.value, bool)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or (integer and not float(value).is_integer())
+        ):
+            kind = "an integer" if integer else "a number"
+            raise TypeError(f"control {name!r} must be {kind} in [{control.min}, {control.max}], got {value!r}")
+        if not math.isfinite(value) or not control.min <= value <= control.max:
+            raise ValueError(f"control {name!r} must be in [{control.min}, {control.max}], got {value!r}")
+        return int(value) if integer else value
+    return value

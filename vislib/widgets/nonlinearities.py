@@ -6,14 +6,16 @@ import ipywidgets
 
 from vislib.analysis.nonlinearities import NONLINEARITIES, activation_response
 from vislib.plotting.nonlinearities import SaturationView
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 
 def saturation_widget(mean: float = 0.0, std: float = 1.0, nonlinearity: str = "sigmoid") -> Interactive:
     """Sliders for the mean and spread of ``z`` and a choice of nonlinearity."""
     controls = {
-        "mean": ipywidgets.FloatSlider(value=mean, min=-6, max=6, step=0.1, description="mean of z"),
-        "std": ipywidgets.FloatSlider(value=std, min=0.1, max=6, step=0.1, description="std of z"),
-        "nonlinearity": ipywidgets.Dropdown(options=NONLINEARITIES, value=nonlinearity, description="nonlinearity"),
+        "mean": make_control("mean", ipywidgets.FloatSlider, mean, min=-6, max=6, step=0.1, description="mean of z"),
+        "std": make_control("std", ipywidgets.FloatSlider, std, min=0.1, max=6, step=0.1, description="std of z"),
+        "nonlinearity": make_control(
+            "nonlinearity", ipywidgets.Dropdown, nonlinearity, options=NONLINEARITIES, description="nonlinearity"
+        ),
     }
     return Interactive(activation_response, SaturationView(), controls, ncols=2, figsize=(10, 3.8))

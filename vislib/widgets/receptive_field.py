@@ -7,7 +7,7 @@ import ipywidgets
 from vislib.data.photos import ASTRONAUT_HEAD, load_grey_photo
 from vislib.plotting.receptive_field import ReceptiveFieldView
 from vislib.states.receptive_field import ReceptiveFieldExplorer
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 #: Dilation choices of the per-layer sliders; "stack" keeps the preset's own rate.
 DILATION_OPTIONS = [("stack", ReceptiveFieldExplorer.KEEP_PRESET_RATE)] + [(str(d), d) for d in (1, 2, 3, 4, 5, 6, 8)]
@@ -27,8 +27,13 @@ def receptive_field_widget(
     explorer.warm_up()
     size = explorer.input_size
     controls = {
-        "preset": ipywidgets.Dropdown(
-            options=list(explorer.presets), value=preset, description="stack", layout=ipywidgets.Layout(width="330px")
+        "preset": make_control(
+            "preset",
+            ipywidgets.Dropdown,
+            preset,
+            options=list(explorer.presets),
+            description="stack",
+            layout=ipywidgets.Layout(width="330px"),
         ),
         **{
             f"d{i}": ipywidgets.SelectionSlider(

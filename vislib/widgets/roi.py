@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipywidgets
 
+from vislib._validation import check_type
 from vislib.plotting.roi import RoIAlignView
 from vislib.states.roi import BACKGROUNDS, SAMPLING_RATIOS, RoIAlignExplorer
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 #: The box the widget starts with: the astronaut's face on the 256-pixel photo.
 DEFAULT_BOX = (70, 14, 88, 76)
@@ -23,16 +24,23 @@ def roi_align_widget(
     point (whose four bilinear neighbours are shown), and the picture under the boxes (the photo or the
     block-averaged feature map). Every (stride, picture) background is rendered at construction.
     """
-    explorer = explorer or RoIAlignExplorer()
+    if explorer is None:
+        explorer = RoIAlignExplorer()
+    check_type("explorer", explorer, RoIAlignExplorer, "a RoIAlignExplorer or None")
     size = explorer.image_size
+    if not isinstance(box, (tuple, list)) or len(box) != 4:
+        raise TypeError(f"box must be (x, y, width, height) in pixels, got {box!r}")
     x, y, width, height = box
     wide = {"style": {"description_width": "initial"}, "continuous_update": True}
+    slider = ipywidgets.IntSlider
     controls = {
-        "x": ipywidgets.IntSlider(value=x, min=0, max=size - 1, description="box x (px)", **wide),
-        "y": ipywidgets.IntSlider(value=y, min=0, max=size - 1, description="box y (px)", **wide),
-        "width": ipywidgets.IntSlider(value=width, min=1, max=size, description="width (px)", **wide),
-        "height": ipywidgets.IntSlider(value=height, min=1, max=size, description="height (px)", **wide),
-        "output_size": ipywidgets.IntSlider(value=output_size, min=1, max=8, description="output size", **wide),
+        "x": make_control("box[0] (x)", slider, x, min=0, max=size - 1, description="box x (px)", **wide),
+        "y": make_control("box[1] (y)", slider, y, min=0, max=size - 1, description="box y (px)", **wide),
+        "width": make_control("box[2] (width)", slider, width, min=1, max=size, description="width (px)", **wide),
+        "height": make_control("box[3] (height)", slider, height, min=1, max=size, description="height (px)", **wide),
+        "output_size": make_control(
+            "output_size", slider, output_size, min=1, max=8, description="output size", **wide
+        ),
         "sampling_ratio": ipywidgets.Dropdown(
             options=[("adaptive (-1)" if r < 0 else str(r), r) for r in SAMPLING_RATIOS],
             value=2,
@@ -40,9 +48,11 @@ def roi_align_widget(
             style={"description_width": "initial"},
         ),
         "aligned": ipywidgets.Checkbox(value=False, description="aligned (half-pixel offset)", indent=False),
-        "stride": ipywidgets.ToggleButtons(
+        "stride": make_control(
+            "stride",
+            ipywidgets.ToggleButtons,
+            stride,
             options=[(f"stride {s}", s) for s in explorer.strides],
-            value=stride,
             description="feature map",
         ),
         "background": ipywidgets.ToggleButtons(options=list(BACKGROUNDS), value="photo", description="show"),

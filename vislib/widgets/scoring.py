@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets
 
+from vislib._validation import check_int, check_type
 from vislib.plotting.scoring import IoUView, ThresholdView
 from vislib.states.scoring import SimulatedDetector, iou_state
 from vislib.widgets.core import Interactive
@@ -11,6 +12,7 @@ from vislib.widgets.core import Interactive
 
 def iou_widget(canvas: int = 100) -> Interactive:
     """Move and resize a ground-truth box and a predicted box; see the intersection, union and IoU."""
+    canvas = check_int("canvas", canvas, min_value=60)
 
     def slider(value, description, low=0.0):
         return ipywidgets.FloatSlider(
@@ -32,6 +34,9 @@ def iou_widget(canvas: int = 100) -> Interactive:
 
 def precision_recall_widget(detector: SimulatedDetector, images) -> Interactive:
     """Detector quality sliders and a score threshold; TP/FP/FN on images and the point on the PR curve."""
+    check_type("detector", detector, SimulatedDetector, "a SimulatedDetector")
+    if isinstance(images, (str, bytes)) or not isinstance(images, (list, tuple)) or not images:
+        raise TypeError(f"images must be a non-empty list of the images shown, got {type(images).__name__}")
     controls = {
         "localization_noise": ipywidgets.FloatSlider(value=0.1, min=0, max=0.5, step=0.02, description="box noise"),
         "false_positives": ipywidgets.FloatSlider(value=1.0, min=0, max=5, step=0.25, description="FPs / image"),

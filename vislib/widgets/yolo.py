@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets
 
+from vislib._validation import check_type
 from vislib.plotting.yolo import GridView
 from vislib.states.yolo import GridPredictions
 from vislib.widgets.core import Interactive
@@ -11,6 +12,13 @@ from vislib.widgets.core import Interactive
 
 def grid_prediction_widget(predictions: GridPredictions, class_names) -> Interactive:
     """Choose an image, the confidence threshold, the NMS IoU threshold and the class for the class maps."""
+    check_type("predictions", predictions, GridPredictions, "a GridPredictions")
+    if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)):
+        raise TypeError(f"class_names must be a list of names, got {class_names!r}")
+    if len(class_names) != predictions.num_classes:
+        raise ValueError(
+            f"class_names must name the model's {predictions.num_classes} classes, got {len(class_names)} names"
+        )
     controls = {
         "image_index": ipywidgets.IntSlider(value=0, min=0, max=len(predictions.decoded) - 1, description="image"),
         "conf_threshold": ipywidgets.FloatSlider(value=0.25, min=0.0, max=1.0, step=0.01, description="confidence ≥"),

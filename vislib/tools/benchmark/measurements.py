@@ -146,3 +146,51 @@ def measure_tide_analysis(images: int = 300) -> list[tuple]:
         ("tide_errors + coco_analyze", tide_s + analyze_s, "s", "<= 5", tide_s + analyze_s <= 5),
         ("oracle_combinations (64 evaluations, for the widget)", combinations_s, "s", "", None),
     ]
+
+
+def measure_nms() -> list[tuple]:
+    """``vislib.ops.nms`` against ``torchvision.ops.nms`` at 5,000 and 20,000 random boxes (issue 20: within 3x
+    of torchvision's time, memory that does not grow with N**2, the same indices)."""
+    import subprocess
+    import sys
+
+    rows = []
+    for n in (5000, 20000):
+        measured = {}
+        for library in ("vislib", "torchvision"):
+            # A fresh process per run, so that its peak resident memory is this NMS call's alone.
+            output = subprocess.run(
+                [sys.executable, "-c", _NMS_SCRIPT, library, str(n)], capture_output=True, text=True, check=True
+            ).stdout.split()
+            measured[library] = (float(output[0]), float(output[1]), output[2])
+        ratio = measured["vislib"][0] / measured["torchvision"][0]
+        same = measured["vislib"][2] == measured["torchvision"][2]
+        for library, (seconds, peak_mb, _) in measured.items():
+            rows.append((f"{library} nms, {n:,} boxes: time", seconds, "s", "", None))
+            rows.append((f"{library} nms, {n:,} boxes: peak memory above the inputs", peak_mb, "MB", "", None))
+        rows.append((f"nms time vislib / torchvision, {n:,} boxes", ratio, "x", "<= 3", ratio <= 3))
+        rows.append((f"nms kept indices equal, {n:,} boxes", float(same), "", "1", same))
+    return rows
+
+
+_NMS_SCRIPT = """
+import hashlib, resource, sys, time
+import torch
+library, n = sys.argv[1], int(sys.argv[2])
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+xy = torch.rand(n, 2, generator=g) * 1000
+boxes = torch.cat([xy, xy + torch.rand(n, 2, generator=g) * 100 + 1], 1)
+scores = torch.rand(n, generator=g)
+if library == "vislib":
+    from vislib.ops.boxes import nms
+else:
+    from torchvision.ops import nms
+nms(boxes[:10], scores[:10], 0.5)  # warm up (imports, first call)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+keep = nms(boxes, scores, 0.5)
+seconds = time.perf_counter() - start
+peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(seconds, peak, hashlib.sha1(keep.numpy().tobytes()).hexdigest())
+"""
