@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	# tidecv (a test oracle) without its declared opencv-python, which would replace OpenCV's contrib build.
-	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps "tidecv>=1.0.1"
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps "tidecv>=1.0.1" 2>&1 | { grep -v "^WARNING: Location" || true; }
 	$(BIN)/python -c "import vislib, torch, torchvision, ipywidgets, cv2, nbval"
 	touch $@
 

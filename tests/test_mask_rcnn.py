@@ -195,14 +195,16 @@ def test_predictions_are_the_models_output_and_score_like_pycocotools(trained):
 
 def test_to_coco_mask_results_rejects_missing_masks():
     with pytest.raises(ValueError, match="has no 'masks'"):
-        to_coco_mask_results([{"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0)}], [0])
+        to_coco_mask_results(
+            [{"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0, dtype=torch.int64)}], [0]
+        )
     with pytest.raises(ValueError, match="one mask per box"):
         to_coco_mask_results(
             [
                 {
                     "boxes": torch.zeros(1, 4),
                     "scores": torch.zeros(1),
-                    "labels": torch.ones(1),
+                    "labels": torch.ones(1, dtype=torch.int64),
                     "masks": torch.zeros(2, 8, 8, dtype=torch.bool),
                 }
             ],
