@@ -30,11 +30,11 @@ def style(request, monkeypatch):
 
 
 def _undrawn_tick_labels(figure) -> set[int]:
-    """Tick labels matplotlib keeps but does not draw (ticks outside the view limits)."""
+    """Tick labels matplotlib keeps but does not draw (ticks outside the view limits, axes turned off)."""
     undrawn = set()
     for ax in figure.axes:
         for axis in ax._axis_map.values():
-            drawn = {id(tick) for tick in axis._update_ticks()}
+            drawn = {id(tick) for tick in axis._update_ticks()} if ax.axison and axis.get_visible() else set()
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 if id(tick) not in drawn:
                     undrawn.update((id(tick.label1), id(tick.label2)))

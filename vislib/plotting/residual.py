@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.training import smooth
@@ -44,6 +45,10 @@ class GradientFlowView(View):
         self.loss_ax.set_xlabel("training step")
         self.loss_ax.set_ylabel("training loss (smoothed over 10 steps)")
         self.loss_title = self.loss_ax.set_title(" ")
+        # The layout is computed once, for the first state: label only whole decades (the limits always span
+        # one, see update), so the tick labels, and the y-labels beside them, keep their width for every state.
+        for ax in (self.gradient_ax, self.loss_ax):
+            ax.yaxis.set_minor_formatter(NullFormatter())
         return [self.line, self.twin_line, self.gradient_title, self.curve, self.marker, self.loss_title]
 
     def background_key(self, state: GradientFlowState):
@@ -56,7 +61,7 @@ class GradientFlowView(View):
         blocks = np.arange(1, len(state.gradient) + 1)
         self.gradient_ax.set_xlim(0.5, len(blocks) + 0.5)
         self.gradient_ax.set_ylabel(state.quantity_label)
-        self.gradient_ax.set_ylim(*state.gradient_limits)
+        self.gradient_ax.set_ylim(*_whole_decades(*state.gradient_limits))
         for line, label, shade in ((self.line, name, color), (self.twin_line, twin, "0.6")):
             line.set_label(label)
             line.set_color(shade)
@@ -75,7 +80,7 @@ class GradientFlowView(View):
         finite = finite[np.isfinite(finite) & (finite > 0)]
         self.loss_ax.set_xlim(0, max(len(state.losses), len(state.twin_losses)))
         if finite.size:
-            self.loss_ax.set_ylim(finite.min() / 1.5, finite.max() * 1.5)
+            self.loss_ax.set_ylim(*_whole_decades(finite.min() / 1.5, finite.max() * 1.5))
         # Dynamic: this step's gradients, the loss curve up to it.
         self.line.set_data(blocks, state.gradient)
         self.twin_line.set_data(blocks, state.twin_gradient)
@@ -192,3 +197,10 @@ def plot_loss_surfaces(axes, surfaces: Mapping[str, object], levels: int = 20):
         ax.plot(0, 0, "r*", markersize=10)
         ax.set(xlabel="direction 2 (beta)", ylabel="direction 1 (alpha)", title=label, aspect="equal")
     return shown
+
+
+def _whole_decades(low: float, high: float) -> tuple[float, float]:
+    """``[low, high]`` widened to whole powers of ten, so that a log axis always shows two labelled decades."""
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= 0:
+        return low, high
+    return 10.0 ** np.floor(np.log10(low)), 10.0 ** max(np.ceil(np.log10(high)), np.floor(np.log10(low)) + 1)
