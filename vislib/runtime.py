@@ -18,7 +18,7 @@ import numbers
 import os
 import platform
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -159,8 +159,11 @@ def environment_report() -> dict[str, Any]:
     }
 
 
-def notebook_results(numbers: Mapping[str, Any], *, device=None, digits: int = 4) -> dict[str, Any]:
-    """A notebook's ``RESULTS``: the profile of this run (and its device, when given), then ``numbers``.
+def notebook_results(
+    numbers: Mapping[str, Any], *, device=None, digits: int = 4, claims: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """A notebook's ``RESULTS``: the profile of this run (and its device, when given), then ``numbers``, then
+    each of ``claims`` (:class:`vislib.analysis.claims.Claim`) under ``"claim: <the slide's claim>"``.
 
     Floats keep 4 significant digits and at most ``digits`` decimals (an mAP of 0.81234 -> 0.8123, 48.8321
     seconds -> 48.83); ``None`` (a goal never reached, say) reads "not reached"; anything else is kept as it
@@ -171,6 +174,13 @@ def notebook_results(numbers: Mapping[str, Any], *, device=None, digits: int = 4
         results["device"] = str(device)
     for name, value in numbers.items():
         results[name] = "not reached" if value is None else _rounded(value, digits)
+    for claim in claims:
+        if not hasattr(claim, "as_result"):
+            raise TypeError(f"claims must hold vislib.analysis.claims.Claim objects, got {type(claim).__name__}")
+        result = claim.as_result()
+        results[f"claim: {result['claim']}"] = {
+            key: _rounded(value, digits) if isinstance(value, float) else value for key, value in result.items()
+        }
     return results
 
 

@@ -17,8 +17,15 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> M
 
 
 def results_table(results: Mapping[str, object]) -> Markdown:
-    """A notebook's ``RESULTS`` as a two-column Markdown table (result, value)."""
-    return markdown_table(["result", "value"], [[name, value] for name, value in results.items()])
+    """A notebook's ``RESULTS`` as a two-column Markdown table (result, value); a claim reads
+    "holds: yes / no, <what was measured>"."""
+
+    def shown(value):
+        if isinstance(value, dict) and "holds" in value:
+            return f"holds: **{value['holds']}**; {value['measured']}"
+        return value
+
+    return markdown_table(["result", "value"], [[name, shown(value)] for name, value in results.items()])
 
 
 def evaluation_table(evaluation, class_names: Sequence[str], iou_threshold: float = 0.5) -> Markdown:

@@ -108,8 +108,27 @@ def render_section(
         ]
         for name, results in reported.items():
             for what, value in results.items():
+                if isinstance(value, dict):
+                    continue  # a claim: the claims table below
                 shown = f"{value:.4g}" if isinstance(value, float) else str(value)
                 lines.append(f"| `{name}` | {what} | {shown} |")
+        lines.append("")
+    claims = [
+        (name, value)
+        for name, results in reported.items()
+        for value in results.values()
+        if isinstance(value, dict) and "holds" in value
+    ]
+    if claims:
+        lines += [
+            "### The slides' claims, measured (a claim holds when every seed shows the effect)",
+            "",
+            "| notebook | claim | measured (mean ± sd over seeds) | seeds | holds |",
+            "|---|---|---|---:|:---:|",
+        ]
+        for name, claim in claims:
+            verdict = "yes" if claim["holds"] == "yes" else "**no**"
+            lines.append(f"| `{name}` | {claim['claim']} | {claim['measured']} | {claim['seeds']} | {verdict} |")
         lines.append("")
     if widgets:
         lines += [
