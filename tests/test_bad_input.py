@@ -6,10 +6,12 @@ new public function without a bad-input case fails ``test_every_public_function_
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import pytest
 from bad_input_cases import CASES
@@ -147,14 +149,17 @@ def _resolve(target: str):
 
 
 def public_api() -> dict[str, object]:
-    """``{"module.name": object}`` for every public function and class defined in vislib (not re-exports)."""
+    """``{"module.name": object}`` for every public function and class defined in vislib (not re-exports).
+
+    The public names are each module's ``__all__`` (``test_every_module_declares_its_public_names`` proves
+    that it lists every public function and class the module defines).
+    """
     found = {}
     for info in pkgutil.walk_packages(vislib.__path__, "vislib."):
         if info.name.startswith(SKIPPED_PACKAGES) or info.name.rsplit(".", 1)[-1].startswith("_"):
             continue
         module = importlib.import_module(info.name)
-        names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
-        for name in names:
+        for name in getattr(module, "__all__", ()):  # test_every_module_declares_its_public_names: it is there
             obj = getattr(module, name)
             if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != module.__name__:
                 continue
@@ -187,3 +192,60 @@ def test_every_public_function_has_a_bad_input_case():
     assert not stale, f"these now have cases; remove them from KNOWN_GAPS: {stale}"
     unknown = sorted(c.target for c in CASES if c.target not in api)
     assert not unknown, f"cases for names that are not public vislib functions: {unknown}"
+
+
+def _all_modules():
+    """Every vislib module: (dotted name, path). ``__main__`` modules are read, not imported (they run)."""
+    package = Path(vislib.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+def _binds_public_names(tree) -> bool:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            not (alias.asname or alias.name).startswith("_") and alias.name != "annotations" for alias in node.names
+        ):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("name,path", list(_all_modules()), ids=[name for name, _ in _all_modules()])
+def test_every_module_declares_its_public_names(name, path):
+    """``__all__`` in every module (a package ``__init__`` that only holds a docstring is exempt): each name in it
+    exists and is public, and it lists every public function and class the module defines."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    declared = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        and any(
+            getattr(t, "id", None) == "__all__"
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
+    if not declared:
+        assert path.name == "__init__.py" and not _binds_public_names(tree), f"{name} has no __all__"
+        return
+    defined = {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    }
+    if path.name == "__main__.py":
+        names = ast.literal_eval(declared[0].value)
+    else:
+        module = importlib.import_module(name)
+        names = list(module.__all__)
+        missing = [n for n in names if not hasattr(module, n)]
+        assert not missing, f"{name}.__all__ names what the module does not have: {missing}"
+    assert len(names) == len(set(names)), f"{name}.__all__ lists a name twice"
+    private = [n for n in names if n.startswith("_")]
+    assert not private, f"{name}.__all__ lists private names {private}"
+    unlisted = sorted(defined - set(names))
+    assert not unlisted, f"{name} defines public {unlisted} but its __all__ does not list them"

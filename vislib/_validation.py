@@ -13,6 +13,20 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+__all__ = [
+    "check_bool",
+    "check_boxes_in_image",
+    "check_callable",
+    "check_choice",
+    "check_detections",
+    "check_int",
+    "check_model_input",
+    "check_number",
+    "check_rgb_image",
+    "check_tensor",
+    "check_type",
+]
+
 
 def _describe(value: Any) -> str:
     text = repr(value)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from tqdm.auto import tqdm
 
+__all__ = ["progress"]
+
 
 def progress(iterable=None, *, desc: str | None = None, total: int | None = None, leave: bool = True, **options):
     """Wrap ``iterable`` (or count to ``total``) with a progress bar."""

@@ -24,6 +24,22 @@ from typing import Any, TypeVar
 
 from vislib._validation import check_choice, check_int
 
+__all__ = [
+    "DEFAULT_SEED",
+    "device",
+    "DEVICE_VARIABLE",
+    "environment_report",
+    "notebook_results",
+    "Profile",
+    "profile",
+    "PROFILE_NAMES",
+    "PROFILE_VARIABLE",
+    "seed_everything",
+    "single_thread",
+    "T",
+    "torch_generator",
+]
+
 PROFILE_VARIABLE = "VISLIB_PROFILE"
 DEVICE_VARIABLE = "VISLIB_DEVICE"
 PROFILE_NAMES = ("quick", "full")

@@ -16,6 +16,17 @@ import numpy as np
 
 from vislib._validation import check_choice, check_int, check_number
 
+__all__ = [
+    "activate",
+    "activation_response",
+    "ActivationResponse",
+    "derivative",
+    "NONLINEARITIES",
+    "OUTPUT_RANGES",
+    "SATURATION_LEVEL",
+    "Z_BIN_EDGES",
+]
+
 NONLINEARITIES = ("sigmoid", "tanh", "relu")
 
 #: A unit is "saturated" where the derivative is below this fraction of its maximum.

@@ -61,6 +61,33 @@ from vislib._validation import check_choice, check_int, check_type
 from vislib.ops.dilation import same_padding
 from vislib.runtime import single_thread
 
+__all__ = [
+    "average_gradient_map",
+    "build_stack",
+    "cached_gradient_map",
+    "conv",
+    "field_of_unit",
+    "field_of_unit_2d",
+    "gradient_map",
+    "IMAGES",
+    "input_support",
+    "input_support_2d",
+    "Layer",
+    "LAYER_KINDS",
+    "mass_radius",
+    "minimum_input_size",
+    "output_size",
+    "output_sizes",
+    "path_counts",
+    "pool",
+    "POOLINGS",
+    "PRESETS",
+    "receptive_field",
+    "RFInfo",
+    "WEIGHTS",
+    "with_dilations",
+]
+
 LAYER_KINDS = ("conv", "pool")
 WEIGHTS = ("ones", "random")
 POOLINGS = ("avg", "max")

@@ -23,6 +23,8 @@ from vislib._validation import (
 from vislib.models.region_cnn import RegionCNN, _check_model, _default_pool, _device, rcnn_forward
 from vislib.ops.region_cnn import warp_regions
 
+__all__ = ["RCNNTiming", "time_rcnn_and_fast_rcnn"]
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":

@@ -30,6 +30,20 @@ from vislib.models.residual import CifarResNet
 from vislib.training.classification import accuracy
 from vislib.training.residual import GradientRecord, GradientRecorder
 
+__all__ = [
+    "block_deletion_accuracy",
+    "BlockDeletion",
+    "delete_block",
+    "filter_normalized_direction",
+    "first_to_last_ratio",
+    "gradients_at_initialization",
+    "loss_landscape_1d",
+    "loss_landscape_2d",
+    "LossSlice",
+    "LossSurface",
+    "Shortcut",
+]
+
 
 def gradients_at_initialization(model: CifarResNet, images: Tensor, labels: Tensor) -> GradientRecord:
     """One forward / backward pass of ``model`` (training mode) on ``images`` [N, C, H, W]; a one-step record.

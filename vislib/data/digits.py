@@ -15,6 +15,8 @@ from torch import Tensor
 
 from vislib._validation import check_int, check_number
 
+__all__ = ["ImageSplit", "load_digits"]
+
 
 @dataclass(frozen=True)
 class ImageSplit:

@@ -15,6 +15,8 @@ from vislib._validation import (
     check_rgb_image,
 )
 
+__all__ = ["ASTRONAUT_HEAD", "load_grey_photo", "load_photo", "PHOTOS"]
+
 PHOTOS = ("astronaut", "chelsea", "coffee")
 """scikit-image's bundled colour photos (no download)."""
 

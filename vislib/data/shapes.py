@@ -38,6 +38,18 @@ from torch.utils.data import Dataset
 from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
 from vislib.ops.rle import polygons_to_mask, rle_counts, rle_decode, rle_encode
 
+__all__ = [
+    "class_names",
+    "detection_collate",
+    "from_coco",
+    "masks_to_boxes",
+    "MAX_OCCLUSION",
+    "render_sample",
+    "ShapesDataset",
+    "to_coco",
+    "to_voc_xml",
+]
+
 class_names = ("circle", "square", "triangle", "star")
 """The shapes the data set can draw; label ``k`` (from 1) is ``classes[k - 1]``."""
 

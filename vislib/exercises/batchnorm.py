@@ -10,6 +10,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["BATCH_NORM_SHAPES", "check_batch_norm", "check_fold_batchnorm"]
+
 # -- batch normalization -------------------------------------------------------
 BATCH_NORM_SHAPES = ((64, 16, 32, 32), (2, 3, 4, 5), (8, 1, 7, 7), (1, 4, 3, 3), (5, 6, 1, 1), (3, 2, 1, 9))
 

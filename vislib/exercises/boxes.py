@@ -8,6 +8,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_box_iou"]
+
 
 # -- detection scoring ------------------------------------------------------------
 def _random_boxes(generator: torch.Generator, count: int, integer: bool = False) -> torch.Tensor:

@@ -12,6 +12,13 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = [
+    "check_conv_output_size",
+    "check_transposed_conv_output_size",
+    "conv_output_size_oracle",
+    "transposed_conv_output_size_oracle",
+]
+
 
 def _conv_cases():
     for size in (1, 5, 7, 8, 28, 32, 33, 224):

@@ -9,6 +9,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_average_precision"]
+
 
 def check_average_precision(average_precision: Callable) -> int:
     """Check ``average_precision(tp_flags, num_ground_truth) -> float``: PASCAL VOC 2010+ all-point AP.

@@ -9,6 +9,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_dilated_output_size", "dilated_output_size_oracle"]
+
 
 def dilated_output_size_oracle(
     size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from vislib._validation import check_callable
 
+__all__ = ["check_receptive_field_sizes", "receptive_field_sizes_oracle", "RECEPTIVE_FIELD_STACKS"]
+
 # -- atrous convolution and receptive fields (notebook 05) ----------------------
 RECEPTIVE_FIELD_STACKS = (
     [(3, 1, 1)],

@@ -25,6 +25,14 @@ from vislib.analysis.residual import gradients_at_initialization
 from vislib.data.digits import load_digits
 from vislib.models.residual import CifarResNet, conv1x1
 
+__all__ = [
+    "BLOCK_CASES",
+    "check_basic_block_forward",
+    "check_gradient_ratio_prediction",
+    "measure_plain_gradient_ratio",
+    "torchvision_block",
+]
+
 #: (inplanes, planes, stride, projection shortcut, input size)
 BLOCK_CASES = (
     (16, 16, 1, False, 8),

@@ -10,6 +10,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_bilinear_interpolate", "check_roi_align_bin", "roi_align_bin_reference"]
+
 
 # -- RoI Pool / RoI Align (notebook 08) ------------------------------------------------
 def _roi_align_at_point(feature: torch.Tensor, y: float, x: float) -> float:

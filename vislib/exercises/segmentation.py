@@ -10,6 +10,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_miou_from_confusion"]
+
 
 # -- semantic segmentation (notebook 04) ----------------------------------------------
 def _segmentation_cases():

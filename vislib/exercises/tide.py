@@ -8,6 +8,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["BOX", "CASES", "check_tide_error_type", "RULES"]
+
 BOX = (20.0, 20.0, 40.0, 40.0)  # x, y, w, h
 # Each case: objects [(class, box)], higher-scoring detections that already found objects, the detection.
 CASES = [

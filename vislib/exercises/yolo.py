@@ -8,6 +8,8 @@ import torch
 
 from vislib._validation import check_callable
 
+__all__ = ["check_detect", "check_encode_targets"]
+
 
 # -- YOLO ------------------------------------------------------------------------------
 def _yolo_cases():

@@ -56,6 +56,18 @@ from vislib._validation import check_choice, check_type
 from vislib.metrics.detection import COCO_RECALL_THRESHOLDS
 from vislib.ops.rle import polygons_to_mask, rle_counts
 
+__all__ = [
+    "AREA_LABELS",
+    "AREA_RANGES",
+    "coco_evaluate",
+    "CocoEvaluation",
+    "IOU_THRESHOLDS",
+    "IOU_TYPES",
+    "MAX_DETS",
+    "RECALL_THRESHOLDS",
+    "SUMMARY_KEYS",
+]
+
 # The parameters of COCOeval for bbox/segm, built exactly as pycocotools builds them.
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
 RECALL_THRESHOLDS = COCO_RECALL_THRESHOLDS

@@ -33,6 +33,19 @@ from torch import Tensor
 from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.ops.boxes import _check_boxes, _check_scores, _iou
 
+__all__ = [
+    "coco_interpolated_ap",
+    "coco_interpolated_precision",
+    "COCO_RECALL_THRESHOLDS",
+    "DetectionMatches",
+    "match_detections",
+    "mean_average_precision",
+    "precision_envelope",
+    "precision_recall_at",
+    "precision_recall_curve",
+    "voc_ap",
+]
+
 # COCO's recall thresholds, built exactly as pycocotools builds them (so the numbers agree bit for bit).
 COCO_RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
 

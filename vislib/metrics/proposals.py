@@ -14,6 +14,8 @@ from torch import Tensor
 from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.ops.boxes import box_iou
 
+__all__ = ["proposal_recall", "recall_at_counts"]
+
 
 def _check_gt(name: str, boxes) -> Tensor:
     check_tensor(name, boxes, shape=("N", 4))

@@ -54,6 +54,18 @@ import numpy as np
 from vislib._validation import check_int, check_number, check_type
 from vislib.metrics.coco import AREA_LABELS, RECALL_THRESHOLDS, _parse, coco_evaluate
 
+__all__ = [
+    "ANALYZE_CURVES",
+    "coco_analyze",
+    "CocoAnalysis",
+    "ERROR_NAMES",
+    "ERROR_TYPES",
+    "oracle_combinations",
+    "SPECIAL_ERROR_TYPES",
+    "tide_errors",
+    "TideErrors",
+]
+
 ERROR_TYPES = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
 SPECIAL_ERROR_TYPES = ("FalsePos", "FalseNeg")
 ERROR_NAMES = {

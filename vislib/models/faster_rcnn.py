@@ -32,6 +32,19 @@ from torch import Tensor, nn
 
 from vislib._validation import check_int, check_number, check_tensor, check_type
 
+__all__ = [
+    "anchor_grid",
+    "cell_anchors",
+    "count_parameters_by_part",
+    "DEFAULT_ANCHOR_SIZES",
+    "default_anchor_sizes",
+    "DEFAULT_ASPECT_RATIOS",
+    "rpn_proposals",
+    "small_faster_rcnn",
+    "SmallBackbone",
+    "STRIDE",
+]
+
 STRIDE = 8
 """The backbone halves the resolution three times: one feature map at 1/8 of the image."""
 

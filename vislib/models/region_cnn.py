@@ -40,6 +40,8 @@ from vislib._validation import (
 )
 from vislib.ops.region_cnn import warp_regions
 
+__all__ = ["fast_rcnn_features", "fast_rcnn_forward", "rcnn_features", "rcnn_forward", "RegionCNN"]
+
 
 class RegionCNN(nn.Module):
     """A small CNN used both as R-CNN (per warped region) and as Fast R-CNN (shared map + RoI pooling).

@@ -29,6 +29,18 @@ from torch import Tensor, nn
 
 from vislib._validation import check_choice, check_int, check_type
 
+__all__ = [
+    "BasicBlock",
+    "BLOCKS",
+    "blocks_per_stage",
+    "Bottleneck",
+    "CifarResNet",
+    "conv1x1",
+    "conv3x3",
+    "PaddingShortcut",
+    "SHORTCUTS",
+]
+
 BLOCKS = ("basic", "bottleneck")
 SHORTCUTS = ("A", "B")
 

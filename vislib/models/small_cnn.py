@@ -18,6 +18,8 @@ from torch import Tensor, nn
 
 from vislib._validation import check_choice, check_int, check_model_input
 
+__all__ = ["ACTIVATIONS", "ConvBlock", "PLACEMENTS", "SmallCNN"]
+
 PLACEMENTS = ("none", "before", "after")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 

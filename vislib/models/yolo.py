@@ -40,6 +40,19 @@ from torch import Tensor, nn
 from vislib._validation import check_choice, check_int, check_model_input, check_number, check_tensor, check_type
 from vislib.ops.boxes import batched_nms
 
+__all__ = [
+    "CONFIDENCE_TARGETS",
+    "ConvBlock",
+    "decode_all_boxes",
+    "decode_predictions",
+    "DOWNSAMPLING",
+    "encode_targets",
+    "IMAGE_SIZES",
+    "object_cells",
+    "TinyYolo",
+    "YoloLoss",
+]
+
 IMAGE_SIZES = (64, 96, 128)
 """Image sizes :class:`TinyYolo` accepts."""
 

@@ -26,6 +26,15 @@ from torch import Tensor, nn
 
 from vislib._validation import check_bool, check_number, check_tensor, check_type
 
+__all__ = [
+    "batch_mean_samples",
+    "batch_norm",
+    "batch_statistics",
+    "block_activations",
+    "fold_batchnorm",
+    "REDUCED_DIMS",
+]
+
 #: The dimensions batch normalization reduces over for a 4-D input: images and positions, not filters.
 REDUCED_DIMS = (0, 2, 3)
 

@@ -23,6 +23,8 @@ from torch import Tensor
 
 from vislib._validation import check_choice, check_number, check_tensor
 
+__all__ = ["batched_nms", "box_area", "box_convert", "BOX_FORMATS", "box_iou", "nms", "NMS_BLOCK", "NMS_CHUNK"]
+
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 

@@ -25,6 +25,15 @@ from torch import Tensor
 
 from vislib._validation import check_int, check_tensor, check_type
 
+__all__ = [
+    "dilate_kernel",
+    "dilated_output_size",
+    "same_padding",
+    "sampling_grid",
+    "sampling_offsets",
+    "valid_tap_fraction",
+]
+
 
 def sampling_offsets(kernel_size: int, dilation: int = 1) -> np.ndarray:
     """``int[kernel_size]``: the input offsets a dilated kernel reads, relative to the window's centre tap.

@@ -18,6 +18,8 @@ from vislib._validation import (
     check_tensor,
 )
 
+__all__ = ["crop_box", "warp_regions"]
+
 
 def crop_box(image: Tensor, box: Sequence[float]) -> Tensor:
     """The whole pixels a box touches: ``image[:, floor(y1):ceil(y2), floor(x1):ceil(x2)]``, clipped to the image."""

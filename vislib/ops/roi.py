@@ -47,6 +47,20 @@ from torch import Tensor
 
 from vislib._validation import check_bool, check_int, check_number, check_tensor
 
+__all__ = [
+    "bilinear_interpolate",
+    "CHUNK_VALUES",
+    "MAX_GEOMETRY_POINTS",
+    "MAX_SAMPLE_POINTS",
+    "misalignment_pixels",
+    "roi_align",
+    "roi_align_geometry",
+    "roi_pool",
+    "roi_pool_geometry",
+    "RoIAlignGeometry",
+    "RoIPoolGeometry",
+]
+
 # --------------------------------------------------------------------------- checks
 
 

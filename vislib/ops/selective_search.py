@@ -20,6 +20,8 @@ from vislib._validation import (
     check_rgb_image,
 )
 
+__all__ = ["SEARCH_MODES", "selective_search"]
+
 SEARCH_MODES = ("single", "fast", "quality")
 """Selective-search strategies: one colour space and one strategy, the paper's *fast* and *quality* settings."""
 

@@ -9,6 +9,8 @@ from vislib.plotting.view import View, peak_normalized
 from vislib.states.activations import ActivationDistributionState
 from vislib.training.recording import STAGE_LABELS
 
+__all__ = ["ActivationDistributionView", "NETWORKS"]
+
 NETWORKS = (
     ("plain", "without batch norm", ROLE_COLORS["without_batchnorm"]),
     ("batchnorm", "with batch norm", ROLE_COLORS["with_batchnorm"]),

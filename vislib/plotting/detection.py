@@ -8,6 +8,8 @@ from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO
 
+__all__ = ["plot_detection_sample"]
+
 
 def plot_detection_sample(
     ax, image, target: dict, class_names, *, masks: bool = True, title: str | None = None

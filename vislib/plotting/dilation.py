@@ -8,6 +8,8 @@ from matplotlib.patches import Rectangle
 
 from vislib.plotting.receptive_field import FIELD_COLOR, HOLE_COLOR, UNIT_COLOR
 
+__all__ = ["plot_sampling_positions", "plot_valid_taps"]
+
 
 def plot_sampling_positions(
     ax, image: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation: int, kernel_size: int = 3

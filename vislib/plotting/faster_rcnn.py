@@ -16,6 +16,8 @@ from vislib._validation import check_int, check_number
 from vislib.plotting.region_cnn import _boxes, _image_axes, _outlines, _picture
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 
+__all__ = ["plot_anchors", "plot_proposals_and_detections", "RATIO_STYLES"]
+
 RATIO_STYLES = ("-", "--", ":", "-.")
 
 

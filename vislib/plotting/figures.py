@@ -24,6 +24,17 @@ from matplotlib.figure import Figure
 from vislib._validation import check_int, check_type
 from vislib.plotting.style import PIXEL_RATIO, figure_scale
 
+__all__ = [
+    "axes_list",
+    "canvas_to_image",
+    "canvas_to_png",
+    "css_size",
+    "display_image",
+    "figure_to_png",
+    "new_figure",
+    "show",
+]
+
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, figsize=None, squeeze: bool = True, **subplot_kw):
     """A fresh ``(figure, axes)`` pair drawn by the Agg renderer.

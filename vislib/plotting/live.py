@@ -15,6 +15,8 @@ from IPython.display import display
 from vislib._validation import check_callable
 from vislib.plotting.figures import axes_list, display_image, new_figure
 
+__all__ = ["LiveFigure"]
+
 
 class LiveFigure:
     """One figure, displayed once, redrawn in place by :meth:`update`.

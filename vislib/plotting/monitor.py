@@ -12,6 +12,8 @@ from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.training import smooth
 from vislib.training.monitor import MonitorHistory, evaluate_epoch
 
+__all__ = ["plot_monitor", "TrainingMonitor"]
+
 
 def plot_monitor(axes, history: MonitorHistory) -> None:
     """Left: the loss per step. Middle: each class's PR curve at IoU 0.5 (latest epoch). Right: mAP per epoch."""

@@ -8,6 +8,8 @@ from vislib.analysis.nonlinearities import OUTPUT_RANGES, Z_BIN_EDGES, Activatio
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View, peak_normalized
 
+__all__ = ["SaturationView"]
+
 
 def _min_max_scaled(values: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())

@@ -10,6 +10,8 @@ from matplotlib.patches import Rectangle
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.view import View
 
+__all__ = ["FIELD_COLOR", "HOLE_COLOR", "plot_gradient_map", "ReceptiveFieldView", "SUPPORT_COLOR", "UNIT_COLOR"]
+
 FIELD_COLOR = OKABE_ITO[1]  # the theoretical receptive field (rectangle)
 
 

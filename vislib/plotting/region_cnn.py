@@ -18,6 +18,8 @@ from matplotlib.patches import Rectangle
 from vislib._validation import check_int, check_number
 from vislib.plotting.style import OKABE_ITO
 
+__all__ = ["plot_proposals", "plot_rcnn_timing", "plot_recall_at_counts", "plot_warped_regions"]
+
 """Line styles of the anchors' aspect ratios (in order)."""
 
 

@@ -12,6 +12,17 @@ from vislib.plotting.training import smooth
 from vislib.plotting.view import View
 from vislib.states.residual import QUANTITY_LABELS, GradientFlowState
 
+__all__ = [
+    "GradientFlowView",
+    "NETWORK_COLORS",
+    "network_label",
+    "plot_block_deletion",
+    "plot_degradation",
+    "plot_gradient_profiles",
+    "plot_loss_slices",
+    "plot_loss_surfaces",
+]
+
 #: plain networks in vermillion, residual ones in blue, in every picture of the notebook.
 NETWORK_COLORS = {False: OKABE_ITO[3], True: OKABE_ITO[0]}
 

@@ -27,6 +27,23 @@ from vislib.plotting.text import cached_text
 from vislib.plotting.view import View
 from vislib.states.roi import RoIAlignState
 
+__all__ = [
+    "ALIGN_COLOR",
+    "BOX_COLOR",
+    "draw_bilinear_closeup",
+    "draw_pooled_output",
+    "draw_roi_align",
+    "draw_roi_pool",
+    "MARGIN",
+    "misalignment_labels",
+    "NEIGHBOUR_COLOR",
+    "plot_roi_comparison",
+    "POOL_COLOR",
+    "RoIAlignView",
+    "sample_text",
+    "SELECTED_COLOR",
+]
+
 BOX_COLOR = OKABE_ITO[6]  # the requested box (yellow, dashed)
 POOL_COLOR = OKABE_ITO[3]  # RoI Pool: snapped box and bins (vermillion)
 ALIGN_COLOR = OKABE_ITO[5]  # RoI Align: exact box, bins and sample points (sky blue)

@@ -12,6 +12,8 @@ from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 from vislib.plotting.view import View, set_box
 from vislib.states.scoring import CORRECT_IOU, IoUState, ThresholdState
 
+__all__ = ["IoUView", "plot_ap_heatmap", "plot_ap_methods", "STATUS_COLORS", "ThresholdView"]
+
 STATUS_COLORS = {"TP": ROLE_COLORS["true_positive"], "FP": ROLE_COLORS["false_positive"], "below": "0.6"}
 
 

@@ -12,6 +12,21 @@ from matplotlib.patches import Patch, Rectangle
 from vislib.plotting.figures import axes_list
 from vislib.plotting.style import OKABE_ITO
 
+__all__ = [
+    "class_legend",
+    "label_colormap",
+    "LABEL_COLORS",
+    "plot_confusion_matrix",
+    "plot_label_map",
+    "plot_miou_curves",
+    "plot_model_comparison",
+    "plot_overlay",
+    "plot_prediction_grid",
+    "plot_pyramid_bins",
+    "plot_segmentations",
+    "plot_stage_maps",
+]
+
 #: Background dark grey, then the classes in the Okabe-Ito palette (readable for colour-blind viewers).
 LABEL_COLORS = (
     "#3a3a3a",

@@ -18,6 +18,19 @@ import os
 import matplotlib as mpl
 from cycler import cycler
 
+__all__ = [
+    "controls_css",
+    "default_style",
+    "figure_scale",
+    "is_projector_style",
+    "OKABE_ITO",
+    "PIXEL_RATIO",
+    "PROJECTOR_SCALE",
+    "projector_style",
+    "ROLE_COLORS",
+    "STYLE_VARIABLE",
+]
+
 #: Okabe & Ito (2008), "Color Universal Design": safe for colour-blind viewers.
 OKABE_ITO = (
     "#0072B2",  # blue

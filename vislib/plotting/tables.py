@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from IPython.display import Markdown
 
+__all__ = ["evaluation_table", "markdown_table", "results_table"]
+
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> Markdown:
     """A Markdown table; display it as the last expression of a cell."""

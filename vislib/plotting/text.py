@@ -9,6 +9,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.text import Text
 
+__all__ = ["cached_text", "CachedText"]
+
 
 class CachedText(Text):
     """A ``Text`` that keeps the pixels of the strings it has drawn with Agg and blits them when it meets a

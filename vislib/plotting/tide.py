@@ -11,6 +11,8 @@ from vislib.metrics.tide import ANALYZE_CURVES, ERROR_NAMES, ERROR_TYPES
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 from vislib.plotting.view import View
 
+__all__ = ["ANALYZE_COLORS", "ERROR_COLORS", "OracleView", "plot_analyze", "plot_error_example", "plot_tide_summary"]
+
 ERROR_COLORS = dict(zip(ERROR_TYPES, (OKABE_ITO[3], OKABE_ITO[1], OKABE_ITO[6], OKABE_ITO[4], OKABE_ITO[5], "0.45")))
 # CocoEval.m's makeplot colours: C75 and C50 white, then blue, red, green, purple, orange.
 ANALYZE_COLORS = (

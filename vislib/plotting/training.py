@@ -8,6 +8,8 @@ import numpy as np
 
 from vislib.plotting.style import ROLE_COLORS
 
+__all__ = ["PLACEMENT_COLORS", "PLACEMENT_LABELS", "plot_learning_rate_sweep", "plot_loss_curves", "smooth"]
+
 PLACEMENT_LABELS = {"none": "without batch norm", "before": "with batch norm", "after": "BN after the nonlinearity"}
 PLACEMENT_COLORS = {
     "none": ROLE_COLORS["without_batchnorm"],

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from matplotlib.artist import Artist
 
+__all__ = ["peak_normalized", "set_box", "View"]
+
 
 class View:
     """Base class for plots that update in place (see the module docstring)."""

@@ -13,6 +13,8 @@ from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
 from vislib.plotting.view import View, set_box
 from vislib.states.yolo import GridState
 
+__all__ = ["draw_grid", "GridView", "plot_responsible_cell"]
+
 
 def draw_grid(ax, image_size: int, grid_size: int, color: str = "white") -> None:
     """The S x S grid over an image."""

@@ -9,6 +9,8 @@ import numpy as np
 from vislib._validation import check_choice, check_int, check_type
 from vislib.training.recording import STAGES, ActivationHistory
 
+__all__ = ["activation_distribution_state", "ActivationDistributionState", "NetworkSlice"]
+
 
 @dataclass(frozen=True)
 class NetworkSlice:

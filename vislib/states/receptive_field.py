@@ -16,6 +16,8 @@ from vislib._validation import check_choice, check_int, check_type
 from vislib.analysis import receptive_field as rf
 from vislib.analysis.receptive_field import Layer, cached_gradient_map, mass_radius, with_dilations
 
+__all__ = ["ReceptiveFieldExplorer", "ReceptiveFieldState"]
+
 
 @dataclass(frozen=True)
 class ReceptiveFieldState:

@@ -14,6 +14,15 @@ import numpy as np
 
 from vislib._validation import check_choice, check_int, check_type
 
+__all__ = [
+    "gradient_flow_state",
+    "GradientFlowRecords",
+    "GradientFlowState",
+    "NetworkRecord",
+    "QUANTITIES",
+    "QUANTITY_LABELS",
+]
+
 QUANTITIES = ("output_grad", "weight_grad")
 QUANTITY_LABELS = {
     "output_grad": "RMS of dL/d(block output), log scale",

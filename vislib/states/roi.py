@@ -40,6 +40,8 @@ from vislib.ops.roi import (
 )
 from vislib.runtime import single_thread
 
+__all__ = ["BACKGROUNDS", "block_feature_map", "RoIAlignExplorer", "RoIAlignState", "SAMPLING_RATIOS", "STRIDES"]
+
 STRIDES = (8, 16, 32)
 BACKGROUNDS = ("photo", "feature map")
 SAMPLING_RATIOS = (-1, 1, 2, 3)

@@ -21,6 +21,20 @@ from vislib._validation import check_detections, check_int, check_number, check_
 from vislib.metrics.detection import match_detections, precision_recall_curve
 from vislib.ops.boxes import box_iou
 
+__all__ = [
+    "CORRECT_IOU",
+    "iou_state",
+    "IoUState",
+    "MAX_FALSE_POSITIVES",
+    "pool_matches",
+    "pool_matches_fast",
+    "PooledMatches",
+    "simulate_detections",
+    "SimulatedDetector",
+    "threshold_state",
+    "ThresholdState",
+]
+
 #: A detection matches an object of its class when their IoU is >= 0.5 (the lecture writes "IoU > 0.5";
 #: :func:`pool_matches`, like COCO, counts exactly 0.5 as a match).
 CORRECT_IOU = 0.5

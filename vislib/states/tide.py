@@ -13,6 +13,8 @@ import numpy as np
 from vislib._validation import check_type
 from vislib.metrics.tide import ERROR_TYPES, TideErrors, oracle_combinations
 
+__all__ = ["CONTROL_NAMES", "OracleExplorer", "OracleState"]
+
 # The widget's control names, one per error type (in ERROR_TYPES order).
 CONTROL_NAMES = ("fix_cls", "fix_loc", "fix_both", "fix_dupe", "fix_bkg", "fix_miss")
 

@@ -19,6 +19,8 @@ from vislib.models.yolo import decode_all_boxes
 from vislib.ops.boxes import batched_nms
 from vislib.states.scoring import pool_matches_fast
 
+__all__ = ["GridPredictions", "GridState"]
+
 
 @dataclass(frozen=True)
 class GridState:

@@ -24,6 +24,8 @@ import numpy as np
 
 from vislib._validation import check_int
 
+__all__ = ["compare_with_pycocotools", "main", "make_dataset", "run_pycocotools"]
+
 
 def make_dataset(n_images: int = 1000, dets_per_image: int = 100, seed: int = 0, n_categories: int = 80):
     """A random COCO ground-truth dict and result list (``bbox``)."""

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+__all__ = ["main", "REPOSITORY", "RUN_METADATA", "strip_notebook", "strip_paths"]
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 #: Cell metadata JupyterLab adds while running a notebook.
 RUN_METADATA = ("execution", "collapsed", "scrolled")

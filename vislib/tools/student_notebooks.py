@@ -37,6 +37,27 @@ from pathlib import Path
 
 import nbformat
 
+__all__ = [
+    "BEGIN_HIDDEN",
+    "BEGIN_SOLUTION",
+    "END_HIDDEN",
+    "END_SOLUTION",
+    "EXERCISE_MESSAGE_PREFIX",
+    "exercise_notebooks",
+    "generate",
+    "main",
+    "make_student_version",
+    "MarkerError",
+    "MARKERS",
+    "RAISES_EXCEPTION",
+    "Region",
+    "render",
+    "REPOSITORY",
+    "SOURCE_DIRECTORY",
+    "STUDENT_DIRECTORY",
+    "student_path",
+]
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"

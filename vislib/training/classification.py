@@ -21,6 +21,15 @@ from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.data.digits import ImageSplit
 from vislib.progress import progress
 
+__all__ = [
+    "accuracy",
+    "accuracy_with_batch_statistics",
+    "batches",
+    "DIVERGENCE_FACTOR",
+    "train_classifier",
+    "TrainingRun",
+]
+
 #: A loss this many times the first one counts as diverged.
 DIVERGENCE_FACTOR = 10.0
 

@@ -16,6 +16,8 @@ from torch import Tensor, nn
 
 from vislib._validation import check_detections, check_int, check_tensor, check_type
 
+__all__ = ["EpochTrainingRun", "symmetry", "to_coco_results"]
+
 
 @dataclass
 class EpochTrainingRun:

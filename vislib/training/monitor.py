@@ -19,6 +19,8 @@ from vislib._validation import check_int, check_type
 from vislib.metrics.coco import coco_evaluate
 from vislib.training.epochs import to_coco_results
 
+__all__ = ["EpochEvaluation", "evaluate_epoch", "MonitorHistory"]
+
 
 @dataclass(frozen=True)
 class EpochEvaluation:

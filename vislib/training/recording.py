@@ -25,6 +25,8 @@ from torch import nn
 
 from vislib._validation import check_int, check_type
 
+__all__ = ["ActivationHistory", "ActivationRecorder", "BINS", "STAGE_LABELS", "STAGES"]
+
 STAGES = ("before", "after")
 STAGE_LABELS = {"before": "before normalization (conv output)", "after": "after normalization (input of f)"}
 BINS = 60

@@ -30,6 +30,18 @@ from vislib.models.residual import CifarResNet
 from vislib.progress import progress
 from vislib.training.classification import accuracy, batches
 
+__all__ = [
+    "dataset_loss",
+    "degradation_experiment",
+    "DegradationExperiment",
+    "DIVERGENCE_FACTOR",
+    "GradientRecord",
+    "GradientRecorder",
+    "learning_rate_at",
+    "ResidualTrainingRun",
+    "train_network",
+]
+
 #: A loss this many times the first one (or not finite) stops a run as diverged.
 DIVERGENCE_FACTOR = 10.0
 

@@ -30,6 +30,16 @@ from vislib.metrics.segmentation import SegmentationScores, confusion_matrix
 from vislib.progress import progress
 from vislib.training.classification import batches
 
+__all__ = [
+    "evaluate_segmenter",
+    "OPTIMIZERS",
+    "predict_masks",
+    "presence_labels",
+    "segmentation_tensors",
+    "SegmentationRun",
+    "train_segmenter",
+]
+
 OPTIMIZERS = ("adam", "sgd")
 
 

@@ -13,6 +13,8 @@ from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress
 from vislib.training.classification import TrainingRun, train_classifier
 
+__all__ = ["SweepResult", "train_variants"]
+
 
 @dataclass(frozen=True)
 class SweepResult:

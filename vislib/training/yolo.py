@@ -33,6 +33,18 @@ from vislib.training.epochs import (
     symmetry,
 )
 
+__all__ = [
+    "DetectorTrainingRun",
+    "LOSS_PARTS",
+    "LR_SCHEDULES",
+    "predict",
+    "prepare_data",
+    "train_detector",
+    "yolo_recipe",
+    "YOLO_RECIPES",
+    "YoloRecipe",
+]
+
 LOSS_PARTS = ("coord", "obj", "noobj", "class")
 
 

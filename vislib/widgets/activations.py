@@ -12,6 +12,8 @@ from vislib.states.activations import activation_distribution_state
 from vislib.training.recording import STAGE_LABELS, STAGES, ActivationHistory
 from vislib.widgets.core import Interactive, make_control
 
+__all__ = ["activation_distribution_widget"]
+
 
 def activation_distribution_widget(
     plain: ActivationHistory, batchnorm: ActivationHistory, layer: int = 0, stage: str = "before"

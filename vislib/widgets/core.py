@@ -37,6 +37,8 @@ from vislib.plotting.figures import axes_list, canvas_to_image, css_size, new_fi
 from vislib.plotting.style import PIXEL_RATIO, controls_css
 from vislib.plotting.view import View
 
+__all__ = ["Interactive", "make_control", "PROJECTOR_CLASS"]
+
 #: The CSS class of widgets made in the projector style (a page-wide ``<style>`` enlarges their controls only).
 PROJECTOR_CLASS = "vislib-projector"
 logger = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from vislib.plotting.grouped_conv import ConnectivityView
 from vislib.states.grouped_conv import LAYOUTS, connectivity_state
 from vislib.widgets.core import Interactive
 
+__all__ = ["connectivity_widget"]
+
 
 def connectivity_widget(channels: int = 16, groups: int = 4, layout: str = LAYOUTS[0]) -> Interactive:
     """Channels (8, 16, 32), groups (1 = dense ... = channels: depthwise) and one layer, two stacked

@@ -8,6 +8,8 @@ from vislib.plotting.mask_rcnn import InstanceView
 from vislib.states.mask_rcnn import InstanceExplorer
 from vislib.widgets.core import Interactive
 
+__all__ = ["instance_explorer_widget"]
+
 
 def instance_explorer_widget(explorer: InstanceExplorer, class_names) -> Interactive:
     """Choose a held-out image, one of its detections and the mask threshold: the box, the 28 x 28 mask

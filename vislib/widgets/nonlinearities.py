@@ -8,6 +8,8 @@ from vislib.analysis.nonlinearities import NONLINEARITIES, activation_response
 from vislib.plotting.nonlinearities import SaturationView
 from vislib.widgets.core import Interactive, make_control
 
+__all__ = ["saturation_widget"]
+
 
 def saturation_widget(mean: float = 0.0, std: float = 1.0, nonlinearity: str = "sigmoid") -> Interactive:
     """Sliders for the mean and spread of ``z`` and a choice of nonlinearity."""

@@ -9,6 +9,8 @@ from vislib.plotting.receptive_field import ReceptiveFieldView
 from vislib.states.receptive_field import ReceptiveFieldExplorer
 from vislib.widgets.core import Interactive, make_control
 
+__all__ = ["conv_layer_count", "DILATION_OPTIONS", "receptive_field_widget"]
+
 #: Dilation choices of the per-layer sliders; "stack" keeps the preset's own rate.
 DILATION_OPTIONS = [("stack", ReceptiveFieldExplorer.KEEP_PRESET_RATE)] + [(str(d), d) for d in (1, 2, 3, 4, 5, 6, 8)]
 

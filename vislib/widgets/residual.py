@@ -11,6 +11,8 @@ from vislib.plotting.residual import GradientFlowView
 from vislib.states.residual import QUANTITIES, GradientFlowRecords, gradient_flow_state
 from vislib.widgets.core import Interactive
 
+__all__ = ["gradient_flow_widget", "QUANTITY_NAMES"]
+
 QUANTITY_NAMES = {"output_grad": "dL/d(block output)", "weight_grad": "dL/dW"}
 
 

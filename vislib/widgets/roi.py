@@ -9,6 +9,8 @@ from vislib.plotting.roi import RoIAlignView
 from vislib.states.roi import BACKGROUNDS, SAMPLING_RATIOS, RoIAlignExplorer
 from vislib.widgets.core import Interactive, make_control
 
+__all__ = ["DEFAULT_BOX", "roi_align_widget"]
+
 #: The box the widget starts with: the astronaut's face on the 256-pixel photo.
 DEFAULT_BOX = (70, 14, 88, 76)
 

@@ -9,6 +9,8 @@ from vislib.plotting.scoring import IoUView, ThresholdView
 from vislib.states.scoring import SimulatedDetector, iou_state
 from vislib.widgets.core import Interactive
 
+__all__ = ["iou_widget", "precision_recall_widget"]
+
 
 def iou_widget(canvas: int = 100) -> Interactive:
     """Move and resize a ground-truth box and a predicted box; see the intersection, union and IoU."""

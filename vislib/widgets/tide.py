@@ -9,6 +9,8 @@ from vislib.plotting.tide import OracleView
 from vislib.states.tide import CONTROL_NAMES, OracleExplorer
 from vislib.widgets.core import Interactive
 
+__all__ = ["oracle_widget"]
+
 
 def oracle_widget(explorer: OracleExplorer) -> Interactive:
     """One checkbox per error type (Cls, Loc, Both, Dupe, Bkg, Miss); the curve of the chosen oracles."""

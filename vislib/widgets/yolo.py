@@ -9,6 +9,8 @@ from vislib.plotting.yolo import GridView
 from vislib.states.yolo import GridPredictions
 from vislib.widgets.core import Interactive
 
+__all__ = ["grid_prediction_widget"]
+
 
 def grid_prediction_widget(predictions: GridPredictions, class_names) -> Interactive:
     """Choose an image, the confidence threshold, the NMS IoU threshold and the class for the class maps."""

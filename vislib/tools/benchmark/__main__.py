@@ -28,6 +28,8 @@ from vislib.tools.benchmark.registry import MEASUREMENTS, NOTEBOOKS, REPOSITORY,
 from vislib.tools.benchmark.report import BENCHMARKS_FILE, machine_description, merge_section, render_section
 from vislib.tools.benchmark.timing import load_factory, run_notebook, time_widget_in_fresh_process
 
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time the notebooks and widgets; update BENCHMARKS.md.")

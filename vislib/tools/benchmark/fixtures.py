@@ -9,6 +9,15 @@ from functools import cache
 from vislib import runtime
 from vislib.widgets.core import Interactive
 
+__all__ = [
+    "batchnorm_activation_widget",
+    "detection_precision_recall_widget",
+    "instance_explorer_widget",
+    "residual_gradient_flow_widget",
+    "tide_oracle_widget",
+    "yolo_grid_widget",
+]
+
 
 def yolo_grid_widget() -> Interactive:
     """The 07 notebook's grid widget on its quick-profile model (its recipe) and 12 held-out images."""

@@ -8,6 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+__all__ = [
+    "is_selected",
+    "Measurement",
+    "MEASUREMENTS",
+    "NotebookGoal",
+    "NOTEBOOKS",
+    "REPOSITORY",
+    "WidgetBenchmark",
+    "WIDGETS",
+]
+
 REPOSITORY = Path(__file__).resolve().parents[3]
 
 

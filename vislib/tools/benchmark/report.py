@@ -13,6 +13,16 @@ from pathlib import Path
 from vislib import runtime
 from vislib.tools.benchmark.registry import MEASUREMENTS, NOTEBOOKS, REPOSITORY, WIDGETS
 
+__all__ = [
+    "BENCHMARKS_FILE",
+    "EARLIER_RUNS",
+    "HEADER",
+    "machine_description",
+    "merge_rows",
+    "merge_section",
+    "render_section",
+]
+
 BENCHMARKS_FILE = REPOSITORY / "BENCHMARKS.md"
 
 

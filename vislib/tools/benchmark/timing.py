@@ -19,6 +19,15 @@ import ipywidgets
 from vislib._validation import check_int, check_type
 from vislib.widgets.core import Interactive
 
+__all__ = [
+    "load_factory",
+    "MEASURE_MARK",
+    "random_control_value",
+    "run_notebook",
+    "time_widget",
+    "time_widget_in_fresh_process",
+]
+
 MEASURE_MARK = "VISLIB_BENCHMARK_MEASUREMENT"
 
 
