@@ -185,6 +185,9 @@ def notebook_results(
     seconds -> 48.83); ``None`` (a goal never reached, say) reads "not reached"; anything else is kept as it
     is. ``make benchmark`` runs the notebook and records these numbers in ``BENCHMARKS.md``.
     """
+    if not isinstance(numbers, Mapping):
+        raise TypeError(f"numbers must be a mapping {{name: value}}, got {type(numbers).__name__}")
+    digits = check_int("digits", digits, min_value=0)
     results: dict[str, Any] = {"profile": profile().name}
     if device is not None:
         results["device"] = str(device)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from vislib._validation import check_choice, check_int, check_type
+from vislib._validation import check_bool, check_choice, check_int, check_type
 from vislib.runtime import single_thread
 
 __all__ = [
@@ -73,6 +73,7 @@ def conv_counts(
     in_channels = check_int("in_channels", in_channels, min_value=1)
     out_channels = check_int("out_channels", out_channels, min_value=1)
     groups = check_int("groups", groups, min_value=1)
+    bias = check_bool("bias", bias)
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"groups={groups} must divide both in_channels={in_channels} and out_channels={out_channels}")
     kh, kw = _pair("kernel_size", kernel_size)
@@ -136,6 +137,8 @@ def count_multiply_adds(model: nn.Module, input: Tensor) -> dict[str, int]:
     try:
         with torch.no_grad():
             model(input)
+    except RuntimeError as error:  # torch's shape / dtype message, named
+        raise ValueError(f"input of shape {list(input.shape)} does not fit the model: {error}") from error
     finally:
         for handle in handles:
             handle.remove()
@@ -209,6 +212,9 @@ def time_grouped_layers(
     out_channels = check_int("out_channels", out_channels, min_value=1)
     size = check_int("size", size, min_value=1)
     batch = check_int("batch", batch, min_value=1)
+    check_type("groups", groups, (list, tuple, range), "a sequence of group counts")
+    if not len(groups):
+        raise ValueError("groups must hold at least one group count, got an empty sequence")
     device = torch.device(device) if device is not None else torch.device("cpu")
     generator = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
     x = torch.randn(batch, in_channels, size, size, generator=generator).to(device)

@@ -57,7 +57,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vislib._validation import check_choice, check_int, check_type
+from vislib._validation import check_choice, check_int, check_number, check_type
 from vislib.ops.dilation import same_padding
 from vislib.runtime import single_thread
 
@@ -91,6 +91,9 @@ __all__ = [
 LAYER_KINDS = ("conv", "pool")
 WEIGHTS = ("ones", "random")
 POOLINGS = ("avg", "max")
+#: The largest input side of the functions that build a map of the input (``input_support``, ``path_counts``,
+#: ``input_support_2d``, ``gradient_map``, ``average_gradient_map``): a 4096 x 4096 float64 map is 128 MiB.
+MAX_MAP_SIZE = 4096
 IMAGES = ("random", "zeros")
 
 
@@ -321,6 +324,7 @@ def input_support(layers: Sequence[Layer], input_size: int, unit: int) -> np.nda
     (a unit that reads only padding).
     """
     layers = _check_layers(layers)
+    check_int("input_size", input_size, min_value=1, max_value=MAX_MAP_SIZE)
     sizes = [check_int("input_size", input_size, min_value=1), *output_sizes(input_size, layers)]
     reached = np.zeros(sizes[-1], dtype=bool)
     reached[_check_unit(unit, sizes[-1])] = True
@@ -340,6 +344,7 @@ def path_counts(layers: Sequence[Layer], input_size: int, unit: int) -> np.ndarr
     2016: the counts pile up in the middle of the field). Exact while counts stay below 2**53.
     """
     layers = _check_layers(layers)
+    check_int("input_size", input_size, min_value=1, max_value=MAX_MAP_SIZE)
     sizes = [check_int("input_size", input_size, min_value=1), *output_sizes(input_size, layers)]
     counts = np.zeros(sizes[-1])
     counts[_check_unit(unit, sizes[-1])] = 1.0
@@ -357,7 +362,7 @@ def input_support_2d(layers: Sequence[Layer], input_size: int | tuple[int, int],
     The layers act on rows and columns independently, so the 2-D set is the outer product of the 1-D sets.
     ``input_size`` is ``H`` for a square image or ``(H, W)``.
     """
-    height, width = _check_size_2d(input_size)
+    height, width = _check_size_2d(input_size, limit=MAX_MAP_SIZE)
     row, col = _check_pair("unit", unit)
     return np.outer(input_support(layers, height, row), input_support(layers, width, col))
 
@@ -369,15 +374,15 @@ def _check_pair(name: str, value) -> tuple[int, int]:
     return check_int(f"{name}[0]", value[0], min_value=0), check_int(f"{name}[1]", value[1], min_value=0)
 
 
-def _check_size_2d(input_size) -> tuple[int, int]:
+def _check_size_2d(input_size, limit: int | None = None) -> tuple[int, int]:
     if isinstance(input_size, (tuple, list)):
         if len(input_size) != 2:
             raise ValueError(f"input_size must be an int or a (height, width) pair, got {input_size!r}")
         return (
-            check_int("input_size[0]", input_size[0], min_value=1),
-            check_int("input_size[1]", input_size[1], min_value=1),
+            check_int("input_size[0]", input_size[0], min_value=1, max_value=limit),
+            check_int("input_size[1]", input_size[1], min_value=1, max_value=limit),
         )
-    size = check_int("input_size", input_size, min_value=1)
+    size = check_int("input_size", input_size, min_value=1, max_value=limit)
     return size, size
 
 
@@ -469,7 +474,7 @@ def gradient_map(
     at 0), which is why the default is random. The model's parameters and their ``.grad`` are untouched.
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
-    height, width = _check_size_2d(input_size)
+    height, width = _check_size_2d(input_size, limit=MAX_MAP_SIZE)
     row, col = _check_pair("unit", unit)
     check_choice("image", image, IMAGES)
     generator = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
@@ -602,7 +607,7 @@ def average_gradient_map(
     gradient magnitude of ``gradient_map`` averaged over ``seeds`` random (He-initialised) stacks with
     ``channels`` channels (ReLU between convolutions if ``relu``) and random input images."""
     seeds = check_int("seeds", seeds, min_value=1)
-    total = np.zeros(_check_size_2d(input_size))
+    total = np.zeros(_check_size_2d(input_size, limit=MAX_MAP_SIZE))
     for seed in range(seeds):
         model = build_stack(list(layers), channels=channels, seed=seed, weights="random", relu=relu)
         total += gradient_map(model, input_size, unit, image="random", seed=seed)
@@ -612,7 +617,14 @@ def average_gradient_map(
 def mass_radius(weights: np.ndarray, center: tuple[float, float], fraction: float = 0.9) -> int:
     """The smallest ``k`` such that the square of side ``2k + 1`` centred on ``center`` (rounded down to a
     pixel) holds ``fraction`` of ``weights``' total: a size for the effective receptive field."""
+    fraction = check_number("fraction", fraction, min_value=0.0, max_value=1.0)
     weights = np.asarray(weights, dtype=np.float64)
+    if weights.ndim != 2 or not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(f"weights must be a 2-D map of finite, non-negative numbers, got shape {list(weights.shape)}")
+    check_type("center", center, (tuple, list), "a (row, column) pair")
+    if len(center) != 2:
+        raise ValueError(f"center must be a (row, column) pair, got {center!r}")
+    center = tuple(check_number(f"center[{i}]", c) for i, c in enumerate(center))
     total = weights.sum()
     if total <= 0:
         return 0

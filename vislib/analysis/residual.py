@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_tensor, check_type
+from vislib._validation import check_int, check_model_input, check_tensor, check_type
 from vislib.models.residual import CifarResNet
 from vislib.training.classification import accuracy
 from vislib.training.residual import GradientRecord, GradientRecorder
@@ -51,7 +51,7 @@ def gradients_at_initialization(model: CifarResNet, images: Tensor, labels: Tens
     The model's weights are not changed (its BN running statistics are: use a fresh model or a copy).
     """
     check_type("model", model, CifarResNet, "a CifarResNet (vislib.models.residual)")
-    check_tensor("images", images, ndim=4, floating=True)
+    check_model_input("images", images, model, channels=model.conv1.in_channels)
     check_tensor("labels", labels, shape=(images.shape[0],))
     device = next(model.parameters()).device
     recorder = GradientRecorder(model)
@@ -85,13 +85,14 @@ class Shortcut(nn.Module):
 
     def __init__(self, downsample: nn.Module | None):
         super().__init__()
+        if downsample is not None:
+            check_type("downsample", downsample, nn.Module, "a torch.nn.Module or None")
         self.downsample = downsample
 
     def forward(self, x: Tensor) -> Tensor:
         return self.downsample(x) if self.downsample is not None else x
 
 
-@contextlib.contextmanager
 def delete_block(model: CifarResNet, index: int):
     """Within the ``with``, block ``index`` (0 to 3n - 1) of ``model`` is replaced by its shortcut.
 
@@ -102,6 +103,11 @@ def delete_block(model: CifarResNet, index: int):
     check_type("model", model, CifarResNet, "a CifarResNet (vislib.models.residual)")
     count = 3 * model.blocks_per_stage
     index = check_int("index", index, min_value=0, max_value=count - 1)
+    return _deleted_block(model, index)  # checked now, not when the ``with`` starts
+
+
+@contextlib.contextmanager
+def _deleted_block(model: CifarResNet, index: int):
     stage = getattr(model, f"layer{index // model.blocks_per_stage + 1}")
     position = index % model.blocks_per_stage
     block = stage[position]
@@ -129,7 +135,7 @@ class BlockDeletion:
 def block_deletion_accuracy(model: CifarResNet, images: Tensor, labels: Tensor) -> BlockDeletion:
     """Delete each block in turn (evaluation mode) and measure the accuracy on ``images`` [N, C, H, W]."""
     check_type("model", model, CifarResNet, "a CifarResNet (vislib.models.residual)")
-    check_tensor("images", images, ndim=4, floating=True)
+    check_model_input("images", images, model, channels=model.conv1.in_channels)
     check_tensor("labels", labels, shape=(images.shape[0],))
     baseline = accuracy(model, images, labels)
     deleted = []

@@ -39,6 +39,7 @@ from vislib._validation import check_int, check_type
 
 __all__ = [
     "SegmentationScores",
+    "MAX_CLASSES",
     "class_accuracy",
     "confusion_matrix",
     "mean_iou",
@@ -46,6 +47,10 @@ __all__ = [
     "pixel_accuracy",
     "segmentation_scores",
 ]
+
+#: The most classes a confusion matrix may have: it holds ``num_classes ** 2`` int64 counts (10,000 classes:
+#: 800 MB; the largest segmentation benchmarks have about 1,200 classes).
+MAX_CLASSES = 10_000
 
 
 def _as_label_tensor(name: str, value) -> Tensor:
@@ -70,7 +75,7 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
         pred: integer Tensor (or numpy array) of predicted labels, any shape, values in ``[0, num_classes)``.
         target: integer Tensor (or numpy array) of true labels, the same shape as ``pred``; values in
             ``[0, num_classes)`` or equal to ``ignore_index``.
-        num_classes (int): number of classes ``K`` (including the background class 0).
+        num_classes (int): number of classes ``K`` (including the background class 0), at most ``MAX_CLASSES``.
         ignore_index (int or None): target value of pixels to leave out (their prediction is not checked).
 
     Equal to ``sklearn.metrics.confusion_matrix(target.ravel(), pred.ravel(), labels=range(K))`` on the
@@ -78,7 +83,7 @@ def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = 
     """
     pred = _as_label_tensor("pred", pred)
     target = _as_label_tensor("target", target)
-    num_classes = check_int("num_classes", num_classes, min_value=1)
+    num_classes = check_int("num_classes", num_classes, min_value=1, max_value=MAX_CLASSES)
     if ignore_index is not None:
         ignore_index = check_int("ignore_index", ignore_index)
     if pred.shape != target.shape:

@@ -47,6 +47,11 @@ class ConvBNReLU(nn.Sequential):
     """``Conv2d`` (no bias) -> ``BatchNorm2d`` -> ``ReLU``; ``same`` padding for odd kernels at any dilation."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, dilation: int = 1):
+        in_channels = check_int("in_channels", in_channels, min_value=1)
+        out_channels = check_int("out_channels", out_channels, min_value=1)
+        kernel_size = check_int("kernel_size", kernel_size, min_value=1)
+        stride = check_int("stride", stride, min_value=1)
+        dilation = check_int("dilation", dilation, min_value=1)
         padding = dilation * (kernel_size - 1) // 2
         super().__init__(
             nn.Conv2d(
@@ -125,6 +130,11 @@ class Decoder(nn.Module):
         self, low_in: int, context_channels: int, num_classes: int, low_channels: int = 16, channels: int = 64
     ):
         super().__init__()
+        low_in = check_int("low_in", low_in, min_value=1)
+        context_channels = check_int("context_channels", context_channels, min_value=1)
+        num_classes = check_int("num_classes", num_classes, min_value=2)
+        low_channels = check_int("low_channels", low_channels, min_value=1)
+        channels = check_int("channels", channels, min_value=1)
         self.project_low = ConvBNReLU(low_in, low_channels, kernel_size=1)
         self.refine = nn.Sequential(
             ConvBNReLU(low_channels + context_channels, channels), ConvBNReLU(channels, channels)

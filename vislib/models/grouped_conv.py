@@ -35,6 +35,9 @@ __all__ = [
 
 def bottleneck_width(planes: int, base_width: int, groups: int) -> int:
     """torchvision's width of a ResNeXt bottleneck: ``int(planes * base_width / 64) * groups``."""
+    planes = check_int("planes", planes, min_value=1)
+    base_width = check_int("base_width", base_width, min_value=1)
+    groups = check_int("groups", groups, min_value=1)
     return int(planes * (base_width / 64.0)) * groups
 
 
@@ -64,6 +67,10 @@ class ResNeXtBottleneck(nn.Module):
         planes = check_int("planes", planes, min_value=1)
         groups = check_int("groups", groups, min_value=1)
         base_width = check_int("base_width", base_width, min_value=1)
+        stride = check_int("stride", stride, min_value=1)
+        dilation = check_int("dilation", dilation, min_value=1)
+        if downsample is not None:
+            check_type("downsample", downsample, nn.Module, "a torch.nn.Module or None")
         norm_layer = norm_layer or nn.BatchNorm2d
         width = bottleneck_width(planes, base_width, groups)
         if width == 0:
@@ -95,6 +102,9 @@ class GroupedConvBlock(nn.Module):
 
     def __init__(self, channels: int = 256, cardinality: int = 32, width: int = 4):
         super().__init__()
+        channels = check_int("channels", channels, min_value=1)
+        cardinality = check_int("cardinality", cardinality, min_value=1)
+        width = check_int("width", width, min_value=1)
         inner = cardinality * width
         self.conv1 = nn.Conv2d(channels, inner, 1, bias=False)
         self.conv2 = nn.Conv2d(inner, inner, 3, padding=1, groups=cardinality, bias=False)
@@ -128,6 +138,9 @@ class AggregatedPaths(nn.Module):
 
     def __init__(self, channels: int = 256, cardinality: int = 32, width: int = 4):
         super().__init__()
+        channels = check_int("channels", channels, min_value=1)
+        cardinality = check_int("cardinality", cardinality, min_value=1)
+        width = check_int("width", width, min_value=1)
         self.paths = nn.ModuleList(_Path(channels, width, expand=True) for _ in range(cardinality))
         self.relu = nn.ReLU()
 
@@ -141,6 +154,9 @@ class EarlyConcatenation(nn.Module):
 
     def __init__(self, channels: int = 256, cardinality: int = 32, width: int = 4):
         super().__init__()
+        channels = check_int("channels", channels, min_value=1)
+        cardinality = check_int("cardinality", cardinality, min_value=1)
+        width = check_int("width", width, min_value=1)
         self.paths = nn.ModuleList(_Path(channels, width, expand=False) for _ in range(cardinality))
         self.conv3 = nn.Conv2d(cardinality * width, channels, 1, bias=False)
         self.relu = nn.ReLU()
@@ -199,6 +215,9 @@ class SmallResNeXt(nn.Module):
             nn.BatchNorm2d(stem),
             nn.ReLU(inplace=True),
         )
+        check_type("planes", planes, (list, tuple), "a sequence of block widths such as (16, 32)")
+        if not planes:
+            raise ValueError("planes must hold at least one block width, got ()")
         blocks, inplanes = [], stem
         for index, block_planes in enumerate(planes):
             stride = 1 if index == 0 else 2

@@ -74,6 +74,10 @@ class MultiScaleRoIPool(MultiScaleRoIAlign):
     ):
         nn.Module.__init__(self)
         check_type("featmap_names", featmap_names, (list, tuple), "a list of feature-map names")
+        if not featmap_names:
+            raise ValueError("featmap_names must name at least one feature map, got []")
+        check_int("canonical_scale", canonical_scale, min_value=1)
+        check_int("canonical_level", canonical_level, min_value=1)
         if isinstance(output_size, int):
             output_size = (output_size, output_size)
         self.featmap_names = list(featmap_names)

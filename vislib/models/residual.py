@@ -47,6 +47,11 @@ SHORTCUTS = ("A", "B")
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1, dilation: int = 1) -> nn.Conv2d:
     """3x3 convolution with padding, no bias (BN follows): torchvision's helper."""
+    in_planes = check_int("in_planes", in_planes, min_value=1)
+    out_planes = check_int("out_planes", out_planes, min_value=1)
+    stride = check_int("stride", stride, min_value=1)
+    groups = check_int("groups", groups, min_value=1)
+    dilation = check_int("dilation", dilation, min_value=1)
     return nn.Conv2d(
         in_planes,
         out_planes,
@@ -61,6 +66,9 @@ def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1, d
 
 def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """1x1 convolution, no bias: torchvision's helper."""
+    in_planes = check_int("in_planes", in_planes, min_value=1)
+    out_planes = check_int("out_planes", out_planes, min_value=1)
+    stride = check_int("stride", stride, min_value=1)
     return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
 
 

@@ -73,6 +73,8 @@ class ConvBlock(nn.Sequential):
     """
 
     def __init__(self, in_channels: int, out_channels: int):
+        in_channels = check_int("in_channels", in_channels, min_value=1)
+        out_channels = check_int("out_channels", out_channels, min_value=1)
         super().__init__(
             nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(out_channels),
@@ -398,9 +400,11 @@ def stage_pictures(stages: list[tuple[str, Tensor]], index: int = 0) -> list[tup
     the stage's ``(channels, height, width)``.
     """
     check_type("stages", stages, list, "the list of (name, tensor) pairs of forward_stages")
+    index = check_int("index", index)
     pictures = []
     for name, tensor in stages:
         check_tensor(f"stage {name!r}", tensor, ndim=4)
+        check_int("index", index, min_value=-len(tensor), max_value=len(tensor) - 1)
         one = tensor[index].detach().cpu()
         if name == "input":
             picture = one

@@ -29,6 +29,12 @@ class ConvBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, batchnorm: str, activation: str, pool: bool):
         super().__init__()
+        in_channels = check_int("in_channels", in_channels, min_value=1)
+        out_channels = check_int("out_channels", out_channels, min_value=1)
+        check_choice("batchnorm", batchnorm, PLACEMENTS)
+        check_choice("activation", activation, ACTIVATIONS)
+        if not isinstance(pool, bool):
+            raise TypeError(f"pool must be True or False, got {pool!r}")
         self.placement = batchnorm
         self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=batchnorm != "before")
         # He et al.'s initialization keeps the signal's scale through ReLU layers (arXiv 1502.01852),

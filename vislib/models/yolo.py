@@ -426,6 +426,9 @@ class ConvBlock(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
         super().__init__()
+        in_channels = check_int("in_channels", in_channels, min_value=1)
+        out_channels = check_int("out_channels", out_channels, min_value=1)
+        stride = check_int("stride", stride, min_value=1)
         self.conv = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.norm = nn.BatchNorm2d(out_channels)
         self.act = nn.LeakyReLU(0.1)

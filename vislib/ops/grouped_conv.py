@@ -37,6 +37,12 @@ def grouped_conv2d(
     ``[N, C_out, H_out, W_out]``. Gradients flow to ``input``, ``weight`` and ``bias`` as through ``F.conv2d``.
     """
     groups = check_grouped_conv_arguments(input, weight, bias, groups)
+    for name, value, least in (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)):
+        pair = value if isinstance(value, (tuple, list)) else (value,)
+        if len(pair) not in (1, 2):
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
+        for i, v in enumerate(pair):
+            check_int(name if len(pair) == 1 else f"{name}[{i}]", v, min_value=least)
     inputs = input.chunk(groups, dim=1)  # G pieces of [N, C_in / G, H, W]: split the CHANNELS
     filters = weight.chunk(groups, dim=0)  # G pieces of [C_out / G, C_in / G, kH, kW]: split the FILTERS
     biases = bias.chunk(groups) if bias is not None else [None] * groups

@@ -24,7 +24,10 @@ from torch import Tensor
 from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.ops.roi import roi_align
 
-__all__ = ["mask_iou", "paste_masks", "project_masks_on_boxes"]
+__all__ = ["MAX_PASTED_PIXELS", "mask_iou", "paste_masks", "project_masks_on_boxes"]
+
+#: The most pixels :func:`paste_masks` builds (masks x height x width): 2**28 float32 values, 1 GiB.
+MAX_PASTED_PIXELS = 2**28
 
 
 def paste_masks(masks: Tensor, boxes: Tensor, image_size, threshold: float | None = None, padding: int = 1) -> Tensor:
@@ -60,6 +63,11 @@ def paste_masks(masks: Tensor, boxes: Tensor, image_size, threshold: float | Non
     if len(masks) != len(boxes):
         raise ValueError(f"masks and boxes must have the same count: masks has {len(masks)}, boxes {len(boxes)}")
     height, width = _check_image_size("image_size", image_size)
+    if len(masks) * height * width > MAX_PASTED_PIXELS:
+        raise ValueError(
+            f"image_size {height} x {width} for {len(masks)} masks needs {len(masks) * height * width:,} pixels, "
+            f"more than the limit of {MAX_PASTED_PIXELS:,} (MAX_PASTED_PIXELS); paste fewer masks at a time"
+        )
     if threshold is not None:
         threshold = check_number("threshold", threshold, min_value=0.0, max_value=1.0)
     padding = check_int("padding", padding, min_value=0)

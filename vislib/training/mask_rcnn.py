@@ -264,7 +264,13 @@ def to_coco_mask_results(predictions: list[dict], image_ids) -> list[dict]:
                 f"predictions[{i}]['masks'] must be [D, H, W] with one mask per box "
                 f"({len(prediction['boxes'])}), got {list(prediction['masks'].shape)}"
             )
-        masks.extend(prediction["masks"].cpu().numpy().astype(bool))
+        binary = prediction["masks"]
+        if binary.dtype != torch.bool and ((binary != 0) & (binary != 1)).any():
+            raise ValueError(
+                f"predictions[{i}]['masks'] must be binary (bool or 0 / 1); threshold probabilities first "
+                "(predict(..., mask_threshold=0.5))"
+            )
+        masks.extend(binary.cpu().numpy().astype(bool))
     for result, mask in zip(results, masks):
         result["segmentation"] = rle_encode(mask)
     return results

@@ -153,6 +153,10 @@ class ResidualTrainingRun:
 
 def learning_rate_at(step: int, steps: int, lr: float, warmup_steps: int) -> float:
     """Linear warm-up from ``lr / 10`` over ``warmup_steps``, then cosine decay to 0 at ``steps``."""
+    steps = check_int("steps", steps, min_value=1)
+    step = check_int("step", step, min_value=0, max_value=steps)
+    lr = check_number("lr", lr, min_value=0.0)
+    warmup_steps = check_int("warmup_steps", warmup_steps, min_value=0)
     if step < warmup_steps:
         return lr * (0.1 + 0.9 * step / warmup_steps)
     progress_ = (step - warmup_steps) / max(steps - warmup_steps, 1)
@@ -242,6 +246,11 @@ def train_network(
 def dataset_loss(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 512) -> float:
     """Mean cross-entropy of ``model`` (evaluation mode) on ``images``."""
     check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("images", images, Tensor, "a torch.Tensor [N, C, H, W]")
+    check_type("labels", labels, Tensor, "a torch.Tensor [N] of class indices")
+    if len(images) != len(labels):
+        raise ValueError(f"labels must have one label per image ({len(images)} images), got {len(labels)}")
+    batch_size = check_int("batch_size", batch_size, min_value=1)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device

@@ -101,6 +101,8 @@ YOLO_RECIPES = {
 
 def yolo_recipe(profile: Profile | None = None) -> YoloRecipe:
     """The :class:`YoloRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`)."""
+    if profile is not None:
+        check_type("profile", profile, Profile, "a vislib.runtime.Profile (from vislib.runtime.profile()) or None")
     return YOLO_RECIPES[(profile or runtime.profile()).name]
 
 

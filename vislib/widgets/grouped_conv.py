@@ -6,7 +6,7 @@ import ipywidgets
 
 from vislib.plotting.grouped_conv import ConnectivityView
 from vislib.states.grouped_conv import LAYOUTS, connectivity_state
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 __all__ = ["connectivity_widget"]
 
@@ -16,9 +16,13 @@ def connectivity_widget(channels: int = 16, groups: int = 4, layout: str = LAYOU
     layers, or two with a channel shuffle between them; a group count that does not divide the channels
     is refused with a message."""
     controls = {
-        "channels": ipywidgets.Dropdown(options=[8, 16, 32], value=channels, description="channels"),
-        "groups": ipywidgets.Dropdown(options=[1, 2, 4, 8, 16, 32], value=groups, description="groups"),
-        "layout": ipywidgets.ToggleButtons(options=list(LAYOUTS), value=layout, description="show"),
+        "channels": make_control(
+            "channels", ipywidgets.Dropdown, channels, options=[8, 16, 32], description="channels"
+        ),
+        "groups": make_control(
+            "groups", ipywidgets.Dropdown, groups, options=[1, 2, 4, 8, 16, 32], description="groups"
+        ),
+        "layout": make_control("layout", ipywidgets.ToggleButtons, layout, options=list(LAYOUTS), description="show"),
     }
     warm_up = [
         {"channels": c, "layout": layout_name, "groups": min(groups, c)} for c in (8, 16, 32) for layout_name in LAYOUTS

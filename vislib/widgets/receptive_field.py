@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets
 
+from vislib._validation import check_choice, check_type
 from vislib.data.photos import ASTRONAUT_HEAD, load_grey_photo
 from vislib.plotting.receptive_field import ReceptiveFieldView
 from vislib.states.receptive_field import ReceptiveFieldExplorer
@@ -66,6 +67,8 @@ def receptive_field_widget(
 
 def conv_layer_count(explorer: ReceptiveFieldExplorer, preset: str) -> int:
     """How many conv layers the preset's stack has (its dilation sliders beyond that act on nothing)."""
+    check_type("explorer", explorer, ReceptiveFieldExplorer, "a ReceptiveFieldExplorer (vislib.states.receptive_field)")
+    check_choice("preset", preset, explorer.presets)
     return sum(layer.kind == "conv" for layer in explorer.presets[preset])
 
 

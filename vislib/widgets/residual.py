@@ -9,7 +9,7 @@ import ipywidgets
 from vislib._validation import check_type
 from vislib.plotting.residual import GradientFlowView
 from vislib.states.residual import QUANTITIES, GradientFlowRecords, gradient_flow_state
-from vislib.widgets.core import Interactive
+from vislib.widgets.core import Interactive, make_control
 
 __all__ = ["gradient_flow_widget", "QUANTITY_NAMES"]
 
@@ -24,13 +24,25 @@ def gradient_flow_widget(
     depth = max(records.depths) if depth is None else depth
     steps = [int(s) for s in records.steps]
     controls = {
-        "depth": ipywidgets.Dropdown(options=list(records.depths), value=depth, description="depth"),
-        "residual": ipywidgets.ToggleButtons(
-            options=[("plain", False), ("residual", True)], value=residual, description="network"
+        "depth": make_control(
+            "depth", ipywidgets.Dropdown, depth, options=[int(d) for d in records.depths], description="depth"
         ),
-        "step": ipywidgets.SelectionSlider(options=[(str(s), s) for s in steps], value=steps[0], description="step"),
-        "quantity": ipywidgets.ToggleButtons(
-            options=[(QUANTITY_NAMES[q], q) for q in QUANTITIES], value=quantity, description="gradient"
+        "residual": make_control(
+            "residual",
+            ipywidgets.ToggleButtons,
+            residual,
+            options=[("plain", False), ("residual", True)],
+            description="network",
+        ),
+        "step": make_control(
+            "step", ipywidgets.SelectionSlider, steps[0], options=[(str(s), s) for s in steps], description="step"
+        ),
+        "quantity": make_control(
+            "quantity",
+            ipywidgets.ToggleButtons,
+            quantity,
+            options=[(QUANTITY_NAMES[q], q) for q in QUANTITIES],
+            description="gradient",
         ),
     }
     every_background = [
