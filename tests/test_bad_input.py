@@ -157,3 +157,45 @@ def test_dilation_costs_one_pass_whatever_the_radius():
     labels = torch.zeros(64, 64, dtype=torch.long)
     labels[10:30, 10:40] = 1
     assert boundary_band(labels, 10**9).all()
+
+
+def test_valid_edge_inputs_of_the_new_checks_are_accepted():
+    """What the mirrored library (torch, torchvision) accepts, the checks added for issue 20 accept too."""
+    import torch
+    import torch.nn.functional as F
+    from torchvision.ops import MultiScaleRoIAlign
+
+    from vislib.models.mask_rcnn import MultiScaleRoIPool, make_pooler
+    from vislib.models.residual import conv1x1, conv3x3
+    from vislib.models.segmentation import PSPNet
+    from vislib.ops.grouped_conv import grouped_conv2d
+    from vislib.training.mask_rcnn import to_coco_mask_results
+
+    generator = torch.Generator().manual_seed(0)
+    x, w = torch.randn(1, 4, 7, 6, generator=generator), torch.randn(6, 2, 3, 3, generator=generator)
+    for options in ({"stride": (2, 1), "padding": (1, 0)}, {"stride": 1, "padding": 0, "dilation": (1, 2)}):
+        expected = F.conv2d(x, w, groups=2, **options)
+        torch.testing.assert_close(grouped_conv2d(x, w, groups=2, **options), expected)
+    assert isinstance(make_pooler("align", 7, featmap_names=("0", "1"), sampling_ratio=-1), MultiScaleRoIAlign)
+    assert MultiScaleRoIPool(("0",), (7, 5)).output_size == (7, 5)
+    assert conv3x3(4, 8, stride=2, groups=4, dilation=2).groups == 4 and conv1x1(4, 8).kernel_size == (1, 1)
+    assert PSPNet(3, bins=()).pyramid is None  # documented: the network without its context module
+    detection = {
+        "boxes": torch.tensor([[1.0, 1.0, 3.0, 3.0]] * 2),
+        "scores": torch.tensor([0.9, 0.8]),
+        "labels": torch.tensor([1, 2]),
+    }
+    as_bool = torch.zeros(2, 4, 4, dtype=torch.bool)
+    as_bool[0, 1:3, 1:3] = True
+    for masks in (as_bool, as_bool.to(torch.uint8), as_bool.float()):
+        results = to_coco_mask_results([{**detection, "masks": masks}], [7])
+        assert [r["segmentation"]["counts"] for r in results] == [[5, 2, 2, 2, 5], [16]]
+
+
+def test_a_malformed_ilsvrc_table_is_named_not_a_bare_conversion_error(tmp_path):
+    from vislib.data.grouped_conv import load_ilsvrc_top5
+
+    table = tmp_path / "table.csv"
+    table.write_text("year,model,kind,top5_error_percent,source,checked\n2012,AlexNet,entry,fifteen,x,yes\n")
+    with pytest.raises(ValueError, match="data row 1 must have an integer year and a number top5_error_percent"):
+        load_ilsvrc_top5(table)

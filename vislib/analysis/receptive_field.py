@@ -86,6 +86,8 @@ __all__ = [
     "RFInfo",
     "WEIGHTS",
     "with_dilations",
+    "MAX_MAP_SIZE",
+    "MAX_STACK_CHANNELS",
 ]
 
 LAYER_KINDS = ("conv", "pool")
@@ -94,6 +96,8 @@ POOLINGS = ("avg", "max")
 #: The largest input side of the functions that build a map of the input (``input_support``, ``path_counts``,
 #: ``input_support_2d``, ``gradient_map``, ``average_gradient_map``): a 4096 x 4096 float64 map is 128 MiB.
 MAX_MAP_SIZE = 4096
+#: The most channels of :func:`build_stack` (its float64 weights grow with channels squared).
+MAX_STACK_CHANNELS = 512
 IMAGES = ("random", "zeros")
 
 
@@ -294,6 +298,10 @@ def field_of_unit_2d(
     """``((row_start, row_stop), (col_start, col_stop))``: :func:`field_of_unit` for ``unit = (row, col)``."""
     row, col = _check_pair("unit", unit)
     height, width = (None, None) if input_size is None else _check_size_2d(input_size)
+    if input_size is not None:
+        for axis, (position, size) in enumerate(((row, height), (col, width))):
+            units = output_sizes(size, layers)[-1]
+            check_int(f"unit[{axis}]", position, max_value=units - 1)
     return field_of_unit(layers, row, height), field_of_unit(layers, col, width)
 
 
@@ -414,7 +422,7 @@ def build_stack(
     dilation, so a dilated pool layer needs ``pooling="max"``.
     """
     layers = _check_layers(layers)
-    channels = check_int("channels", channels, min_value=1)
+    channels = check_int("channels", channels, min_value=1, max_value=MAX_STACK_CHANNELS)
     generator = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
     check_choice("weights", weights, WEIGHTS)
     check_type("relu", relu, bool, "True or False")
@@ -618,7 +626,10 @@ def mass_radius(weights: np.ndarray, center: tuple[float, float], fraction: floa
     """The smallest ``k`` such that the square of side ``2k + 1`` centred on ``center`` (rounded down to a
     pixel) holds ``fraction`` of ``weights``' total: a size for the effective receptive field."""
     fraction = check_number("fraction", fraction, min_value=0.0, max_value=1.0)
-    weights = np.asarray(weights, dtype=np.float64)
+    try:
+        weights = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"weights must be a 2-D array of numbers, got {type(weights).__name__}") from error
     if weights.ndim != 2 or not np.isfinite(weights).all() or (weights < 0).any():
         raise ValueError(f"weights must be a 2-D map of finite, non-negative numbers, got shape {list(weights.shape)}")
     check_type("center", center, (tuple, list), "a (row, column) pair")

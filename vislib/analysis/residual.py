@@ -189,6 +189,13 @@ class LossSurface:
 
 def loss_landscape_1d(model: nn.Module, images: Tensor, labels: Tensor, alphas, *, seed: int = 0) -> LossSlice:
     """The loss (evaluation mode) along one filter-normalized random direction through the trained weights."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    if isinstance(model, CifarResNet):
+        check_model_input("images", images, model, channels=model.conv1.in_channels)
+    check_tensor("images", images, ndim=4, floating=True)
+    check_tensor("labels", labels, shape=(images.shape[0],))
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise TypeError(f"labels must hold integer class indices, got dtype {labels.dtype}")
     alphas = _grid("alphas", alphas)
     direction = filter_normalized_direction(model, torch.Generator().manual_seed(check_int("seed", seed, min_value=0)))
     losses = [_loss_at(model, [(alpha, direction)], images, labels) for alpha in alphas]
@@ -197,6 +204,13 @@ def loss_landscape_1d(model: nn.Module, images: Tensor, labels: Tensor, alphas, 
 
 def loss_landscape_2d(model: nn.Module, images: Tensor, labels: Tensor, alphas, betas, *, seed: int = 0) -> LossSurface:
     """The loss (evaluation mode) on the plane of two filter-normalized random directions."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    if isinstance(model, CifarResNet):
+        check_model_input("images", images, model, channels=model.conv1.in_channels)
+    check_tensor("images", images, ndim=4, floating=True)
+    check_tensor("labels", labels, shape=(images.shape[0],))
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise TypeError(f"labels must hold integer class indices, got dtype {labels.dtype}")
     alphas, betas = _grid("alphas", alphas), _grid("betas", betas)
     generator = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))
     first = filter_normalized_direction(model, generator)

@@ -37,11 +37,24 @@ from torch import Tensor
 from vislib._validation import check_int, check_type
 from vislib.metrics.segmentation import SegmentationScores, _as_label_tensor, confusion_matrix
 
-__all__ = ["BoundaryScore", "boundary_band", "boundary_f_score", "boundary_map", "dilate", "trimap_scores"]
+__all__ = [
+    "BoundaryScore",
+    "MAX_PIXELS",
+    "boundary_band",
+    "boundary_f_score",
+    "boundary_map",
+    "dilate",
+    "trimap_scores",
+]
+
+#: The most pixels (over the whole batch) a boundary function takes: each needs a few bytes of scratch memory
+#: per pixel (2**28 pixels: about 4 GiB at the peak of :func:`boundary_f_score`).
+MAX_PIXELS = 2**28
 
 
 def _labels(name: str, value) -> Tensor:
     value = _as_label_tensor(name, value)
+    _check_pixels(name, value)
     if value.ndim not in (2, 3):
         raise ValueError(
             f"{name} must be a label map [H, W] or a batch of them [N, H, W], got shape {list(value.shape)}"
@@ -77,11 +90,20 @@ def dilate(mask, radius: int) -> Tensor:
     check_type("mask", mask, Tensor, "a boolean torch.Tensor [H, W] or [N, H, W]")
     if mask.ndim not in (2, 3):
         raise ValueError(f"mask must be [H, W] or [N, H, W], got shape {list(mask.shape)}")
+    _check_pixels("mask", mask)
     radius = check_int("radius", radius, min_value=0)
     mask = mask.bool()
     if radius == 0:
         return mask.clone()
     return _grow(_grow(mask, radius, -1), radius, -2)  # a square is a row segment times a column segment
+
+
+def _check_pixels(name: str, value: Tensor) -> None:
+    if value.numel() > MAX_PIXELS:
+        raise ValueError(
+            f"{name} has {value.numel():,} pixels, more than the limit of {MAX_PIXELS:,} (MAX_PIXELS): "
+            "score the images in smaller batches"
+        )
 
 
 def _grow(mask: Tensor, radius: int, dim: int) -> Tensor:

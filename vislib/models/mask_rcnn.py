@@ -115,6 +115,10 @@ def make_pooler(pooler: str, output_size: int, featmap_names: Sequence[str] = ("
     """``MultiScaleRoIAlign`` (``pooler="align"``) or :class:`MultiScaleRoIPool` (``"pool"``), same arguments."""
     check_choice("pooler", pooler, POOLERS)
     output_size = check_int("output_size", output_size, min_value=1)
+    if isinstance(featmap_names, str) or not isinstance(featmap_names, (list, tuple)) or not featmap_names:
+        raise TypeError(
+            f"featmap_names must be a non-empty list of feature-map names such as ['0'], got {featmap_names!r}"
+        )
     if pooler == "align":
         return MultiScaleRoIAlign(
             featmap_names=list(featmap_names), output_size=output_size, sampling_ratio=sampling_ratio

@@ -128,6 +128,7 @@ def rcnn_features(model: RegionCNN, image, boxes: Tensor, *, batch_size: int = 2
 @torch.no_grad()
 def rcnn_forward(model: RegionCNN, image, boxes: Tensor, *, batch_size: int = 256) -> Tensor:
     """R-CNN: class scores ``[K, num_classes]``, the whole network run once per warped region."""
+    model = _check_model(model)
     return model.head(rcnn_features(model, image, boxes, batch_size=batch_size))
 
 
@@ -160,4 +161,5 @@ def fast_rcnn_features(model: RegionCNN, image, boxes: Tensor, *, pool: Callable
 @torch.no_grad()
 def fast_rcnn_forward(model: RegionCNN, image, boxes: Tensor, *, pool: Callable | None = None) -> Tensor:
     """Fast R-CNN: class scores ``[K, num_classes]`` from the shared feature map (the head runs per RoI)."""
+    model = _check_model(model)
     return model.head(fast_rcnn_features(model, image, boxes, pool=pool))

@@ -205,6 +205,8 @@ def batch_mean_samples(
     """
     from vislib._validation import check_int
 
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_tensor("images", images, ndim=4, floating=True)
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(images))
     draws = check_int("draws", draws, min_value=1)
     generator = torch.Generator().manual_seed(check_int("seed", seed, min_value=0))

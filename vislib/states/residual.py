@@ -91,7 +91,7 @@ def gradient_flow_state(
     check_type("records", records, GradientFlowRecords, "GradientFlowRecords")
     check_choice("depth", depth, records.depths)
     check_type("residual", residual, bool, "True or False")
-    step = check_int("step", step, min_value=0)
+    step = check_int("step", step, min_value=0, max_value=int(records.steps[-1]))  # the last recorded step
     check_choice("quantity", quantity, QUANTITIES)
     chosen, twin = records.networks[depth, residual], records.networks[depth, not residual]
     index = max(int(np.searchsorted(chosen.steps, step, side="right")) - 1, 0)

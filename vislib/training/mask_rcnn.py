@@ -284,6 +284,7 @@ def evaluate(model: nn.Module, dataset, *, ground_truth: dict | None = None) -> 
     from vislib.data.shapes import to_coco
     from vislib.metrics.coco import coco_evaluate
 
+    _check_model(model)
     if ground_truth is None:
         ground_truth = to_coco(dataset)
     check_type("ground_truth", ground_truth, dict, "a COCO ground-truth dict")

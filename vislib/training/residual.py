@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_number, check_type
+from vislib._validation import check_int, check_model_input, check_number, check_type
 from vislib.data.digits import ImageSplit
 from vislib.models.residual import CifarResNet
 from vislib.progress import progress
@@ -251,6 +251,8 @@ def dataset_loss(model: nn.Module, images: Tensor, labels: Tensor, batch_size: i
     if len(images) != len(labels):
         raise ValueError(f"labels must have one label per image ({len(images)} images), got {len(labels)}")
     batch_size = check_int("batch_size", batch_size, min_value=1)
+    if isinstance(model, CifarResNet):
+        check_model_input("images", images, model, channels=model.conv1.in_channels)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device

@@ -291,6 +291,8 @@ def make_control(name: str, factory: Callable[..., Any], value: Any, **options: 
     selection; widget factories build their controls with this instead, so ``saturation_widget(mean=100)``
     raises a ``ValueError`` naming ``mean`` and the range rather than showing 6.
     """
+    check_type("name", name, str, "the argument's name (a string)")
+    check_callable("factory", factory)
     control = factory(**options)
     control.value = _check_control_value(name, control, value)
     return control
