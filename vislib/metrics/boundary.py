@@ -107,14 +107,13 @@ def _check_pixels(name: str, value: Tensor) -> None:
 
 
 def _grow(mask: Tensor, radius: int, dim: int) -> Tensor:
-    """True where ``mask`` has a True within ``radius`` along ``dim``: a window sum from one cumulative sum, so
+    """True where ``mask`` has a True within ``radius`` along ``dim``: window sums from one cumulative sum, so
     the cost is one pass over the pixels whatever the radius (a max pool costs ``radius`` per pixel)."""
     n = mask.shape[dim]
-    radius = min(radius, n)  # a window wider than the image sees the whole row (or column)
-    counts = F.pad(mask.to(torch.int32).cumsum(dim), (1, 0) if dim == -1 else (0, 0, 1, 0))  # counts[k]: first k
-    index = torch.arange(n, device=mask.device)
-    high, low = (index + radius + 1).clamp(max=n), (index - radius).clamp(min=0)
-    return counts.index_select(dim, high) > counts.index_select(dim, low)
+    radius = min(radius, max(n - 1, 0))  # a wider window sees the whole row (or column) all the same
+    pad = (radius + 1, radius) if dim == -1 else (0, 0, radius + 1, radius)
+    counts = F.pad(mask.to(torch.int32), pad).cumsum(dim)  # counts[k]: Trues among the first k of the padded line
+    return counts.narrow(dim, 2 * radius + 1, n) > counts.narrow(dim, 0, n)  # Trues in [i - radius, i + radius]
 
 
 def boundary_band(labels, width: int) -> Tensor:
