@@ -8,8 +8,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from vislib.data.shapes import ShapesDataset
-from vislib.metrics.segmentation import confusion_matrix
+from vislib.metrics.boundary import boundary_f_score
+from vislib.metrics.segmentation import confusion_matrix, object_ious, segmentation_scores
 from vislib.models.deeplab import ASPP, ConvBNReLU, Decoder, DeepLabV3Plus, Encoder, EncoderClassifier
+from vislib.training.deeplab import (
+    compare_segmenters,
+    fine_tuning_curve,
+    object_targets,
+    presence_data,
+    segmentation_quality,
+    train_presence_classifier,
+)
 from vislib.training.segmentation import (
     evaluate_segmenter,
     predict_masks,
@@ -163,3 +172,102 @@ def test_train_segmenter_ignore_index_dict_outputs_and_bad_input(shapes_data):
         train_segmenter(DeepLabV3Plus(5, **SMALL), shapes_data, steps=1, batch_size=100)
     with pytest.raises(ValueError, match="optimizer"):
         train_segmenter(DeepLabV3Plus(5, **SMALL), shapes_data, steps=1, optimizer="lbfgs")
+
+
+def test_strided_twin_has_the_same_parameters_and_a_coarser_map():
+    torch.manual_seed(0)
+    atrous, strided = DeepLabV3Plus(5, **SMALL), DeepLabV3Plus(5, output_stride=32, **SMALL)
+    assert [p.shape for p in atrous.parameters()] == [p.shape for p in strided.parameters()]
+    assert atrous.shapes(64)["high-level features (block3, atrous)"] == (1, 8, 8, 8)
+    shapes = strided.shapes(64)
+    assert shapes["high-level features (block3, strided)"] == (1, 8, 2, 2)
+    assert shapes["output (upsampled)"] == (1, 5, 64, 64)
+    assert Encoder((4, 8, 8), output_stride=16)(torch.randn(1, 3, 64, 64))[1].shape == (1, 8, 4, 4)
+    conv = strided.encoder.block3[0][0]
+    assert conv.stride == (2, 2) and conv.dilation == (1, 1)
+    # Loading the atrous weights into the strided twin works: only strides and dilations differ.
+    strided.load_state_dict(atrous.state_dict())
+    with pytest.raises(ValueError, match="multiples of 32"):
+        strided(torch.randn(1, 3, 48, 48))
+    with pytest.raises(ValueError, match="output_stride"):
+        Encoder((4, 8, 8), output_stride=4)
+
+
+def test_encoder_lr_trains_the_encoder_at_its_own_rate(shapes_data):
+    torch.manual_seed(0)
+    model = DeepLabV3Plus(5, **SMALL)
+    encoder_before = [p.detach().clone() for p in model.encoder.parameters()]
+    aspp_before = [p.detach().clone() for p in model.aspp.parameters()]
+    train_segmenter(model, shapes_data, steps=3, lr=1e-2, encoder_lr=0.0, batch_size=4)
+    assert all(torch.equal(a, p) for a, p in zip(encoder_before, model.encoder.parameters()))
+    assert not all(torch.equal(a, p) for a, p in zip(aspp_before, model.aspp.parameters()))
+    # encoder_lr equal to lr is the default behaviour, step for step.
+    runs = []
+    for encoder_lr in (None, 1e-2):
+        torch.manual_seed(0)
+        runs.append(
+            train_segmenter(
+                DeepLabV3Plus(5, **SMALL), shapes_data, steps=5, lr=1e-2, encoder_lr=encoder_lr, batch_size=4
+            )
+        )
+    assert runs[0].losses == pytest.approx(runs[1].losses)
+    with pytest.raises(ValueError, match="encoder"):
+        train_segmenter(nn.Conv2d(3, 5, 1), shapes_data, steps=1, num_classes=5, encoder_lr=1e-3)
+
+
+def test_presence_pretraining_learns_image_level_labels():
+    images, presence = presence_data(96, 32, seed=1)
+    assert images.shape == (96, 3, 32, 32) and presence.shape == (96, 4)
+    masks = segmentation_tensors(ShapesDataset(96, 32, seed=1))[1]
+    assert torch.equal(presence, presence_labels(masks, 5))
+    torch.manual_seed(0)
+    model = EncoderClassifier(4, widths=(4, 8, 8))
+    run = train_presence_classifier(model, images, presence, steps=30, batch_size=16, val=(images, presence))
+    assert run.steps == 30 and sum(run.losses[-5:]) < sum(run.losses[:5])
+    assert 0.5 < run.val_accuracy <= 1
+    with pytest.raises(ValueError, match="presence"):
+        train_presence_classifier(model, images, presence[:3], steps=1)
+
+
+def test_fine_tuning_curve_pairs_runs_that_differ_only_in_the_encoder(shapes_data):
+    torch.manual_seed(5)
+    encoder = EncoderClassifier(4, widths=(4, 8, 8)).encoder.state_dict()
+    options = dict(num_classes=5, **SMALL)
+    curve = fine_tuning_curve(
+        {0: encoder, 3: encoder}, shapes_data, shapes_data, label_counts=(4, 8), steps=2, model_options=options
+    )
+    assert curve.seeds == (0, 3) and curve.label_counts == (4, 8)
+    for variant in ("pre-trained encoder", "from scratch"):
+        assert all(len(curve.miou[variant][n]) == 2 for n in (4, 8))
+        assert all(0 <= v <= 1 for n in (4, 8) for v in curve.miou[variant][n])
+        assert len(curve.mean(variant)) == 2 and len(curve.sd(variant)) == 2
+    # With encoder_lr = lr = 0 nothing trains: pre-trained and scratch models differ by the encoder only, so an
+    # encoder equal to seed 0's fresh one gives the same scores as from scratch.
+    torch.manual_seed(0)
+    fresh = DeepLabV3Plus(**options).encoder.state_dict()
+    same = fine_tuning_curve(
+        {0: fresh}, shapes_data, shapes_data, label_counts=(4,), steps=1, lr=0.0, encoder_lr=0.0, model_options=options
+    )
+    assert same.miou["pre-trained encoder"][4] == pytest.approx(same.miou["from scratch"][4])
+    with pytest.raises(ValueError, match="label_counts"):
+        fine_tuning_curve({0: encoder}, shapes_data, shapes_data, label_counts=(100,), model_options=options)
+
+
+def test_segmentation_quality_and_compare_segmenters():
+    dataset = ShapesDataset(8, 32, seed=2)
+    data, objects = segmentation_tensors(dataset), object_targets(dataset)
+    assert len(objects) == 8 and objects[0][0].dtype == torch.bool
+    torch.manual_seed(0)
+    model = DeepLabV3Plus(5, **SMALL)
+    quality = segmentation_quality(model, *data, objects, small_area=10_000)
+    predicted = predict_masks(model, data[0])
+    assert quality["mIoU"] == pytest.approx(segmentation_scores(predicted, data[1], 5).mean_iou)
+    assert quality["boundary F"] == pytest.approx(boundary_f_score(predicted, data[1], 2).f_score)
+    every = torch.cat([object_ious(p, m, lab, 4) for p, (m, lab) in zip(predicted, objects)])
+    assert quality["small objects"] == len(every) and quality["small-object IoU"] == pytest.approx(every.mean().item())
+    variants = {"v3": dict(decoder=False, **SMALL), "strided": dict(decoder=False, output_stride=32, **SMALL)}
+    comparison = compare_segmenters(variants, data, data, objects, seeds=(0, 1), steps=2, batch_size=4)
+    assert comparison.parameters["v3"] == comparison.parameters["strided"]
+    assert len(comparison.values("v3", "boundary F")) == 2 and 0 <= comparison.mean("strided", "mIoU") <= 1
+    with pytest.raises(ValueError, match="objects"):
+        segmentation_quality(model, *data, objects[:2])

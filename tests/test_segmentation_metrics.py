@@ -13,6 +13,7 @@ from vislib.metrics.segmentation import (
     class_accuracy,
     confusion_matrix,
     mean_iou,
+    object_ious,
     per_class_iou,
     pixel_accuracy,
     segmentation_scores,
@@ -160,3 +161,50 @@ def test_bad_input_is_named():
         mean_iou(-torch.eye(2))
     with pytest.raises(TypeError, match="confusion"):
         pixel_accuracy([[1, 0], [0, 1]])
+
+
+def test_object_ious_equal_sklearn_jaccard_on_each_window():
+    from vislib.data.shapes import ShapesDataset
+
+    dataset = ShapesDataset(6, 48, seed=4, min_objects=3, max_objects=4)
+    g = torch.Generator().manual_seed(0)
+    margin = 3
+    for index in range(len(dataset)):
+        _, target = dataset[index]
+        truth = target["semantic_mask"]
+        pred = torch.where(
+            torch.rand(truth.shape, generator=g) < 0.8, truth, torch.randint(0, 5, truth.shape, generator=g)
+        )
+        masks, labels = target["masks"].bool(), target["labels"]
+        ious = object_ious(pred, masks, labels, margin=margin)
+        assert ious.shape == (len(masks),) and ious.dtype == torch.float64
+        for k, (mask, label) in enumerate(zip(masks.numpy(), labels.tolist())):
+            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            window = np.zeros_like(mask)
+            window[
+                max(rows[0] - margin, 0) : rows[-1] + 1 + margin, max(cols[0] - margin, 0) : cols[-1] + 1 + margin
+            ] = True
+            others = masks.numpy().sum(0).astype(bool) & ~mask
+            window &= ~others
+            expected = jaccard_score(mask[window], pred.numpy()[window] == label)
+            assert ious[k].item() == pytest.approx(expected)
+
+
+def test_object_ious_exact_missed_spilled_and_empty():
+    masks = torch.zeros(3, 10, 10, dtype=torch.bool)
+    masks[0, 2:4, 2:4] = True  # 4 pixels, class 1
+    masks[1, 6:9, 6:9] = True  # 9 pixels, class 2
+    labels = torch.tensor([1, 2, 1])  # object 2 has an empty mask
+    pred = torch.zeros(10, 10, dtype=torch.long)
+    pred[2:4, 2:4] = 1
+    pred[6:9, 6:8] = 2  # 6 of 9 pixels found
+    pred[0, 9] = 2  # outside object 1's window: not counted
+    ious = object_ious(pred, masks, labels, margin=1)
+    assert ious[0] == 1 and ious[1] == pytest.approx(6 / 9) and math.isnan(ious[2])
+    pred[1, 1] = 1  # spill-over next to object 0 (inside its window)
+    assert object_ious(pred, masks, labels, margin=1)[0] == pytest.approx(4 / 5)
+    assert object_ious(pred, masks, labels, margin=0)[0] == 1  # the window is the box
+    with pytest.raises(ValueError, match="labels"):
+        object_ious(pred, masks, labels[:2])
+    with pytest.raises(ValueError, match="masks"):
+        object_ious(pred, masks[:, :5], labels)

@@ -38,9 +38,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vislib._validation import check_int, check_model_input, check_type
+from vislib._validation import check_choice, check_int, check_model_input, check_type
 
-__all__ = ["ASPP", "ConvBNReLU", "DeepLabV3Plus", "Decoder", "Encoder", "EncoderClassifier"]
+__all__ = ["ASPP", "OUTPUT_STRIDES", "ConvBNReLU", "DeepLabV3Plus", "Decoder", "Encoder", "EncoderClassifier"]
+
+#: Output strides :class:`Encoder` can build: 8 (atrous, DeepLab) or 16 / 32 (strided, for the ablation).
+OUTPUT_STRIDES = (8, 16, 32)
 
 
 class ConvBNReLU(nn.Sequential):
@@ -68,20 +71,29 @@ class Encoder(nn.Module):
     ``forward(x [N, 3, H, W])`` returns ``(low_level [N, widths[1], H/4, W/4], high_level [N, widths[2], H/8,
     W/8])``. ``atrous_dilation`` is the dilation of the last block (DeepLab's trick: a stride-2 stage with
     dilation instead, so the resolution stays at H/8 while the receptive field keeps growing).
+
+    ``output_stride`` 16 or 32 builds the *strided* twin for the ablation: the same layers and parameters,
+    but block3's first (16) or both (32) convolutions have stride 2 and no dilation, so the high-level
+    features shrink to H/16 or H/32, as in a classification network.
     """
 
-    def __init__(self, widths: Sequence[int] = (16, 32, 64), atrous_dilation: int = 2):
+    def __init__(self, widths: Sequence[int] = (16, 32, 64), atrous_dilation: int = 2, output_stride: int = 8):
         super().__init__()
         check_type("widths", widths, (list, tuple), "three channel counts")
         if len(widths) != 3:
             raise ValueError(f"widths must hold three channel counts, got {widths!r}")
         c1, c2, c3 = (check_int(f"widths[{i}]", w, min_value=1) for i, w in enumerate(widths))
         d = check_int("atrous_dilation", atrous_dilation, min_value=1)
+        self.output_stride = check_choice("output_stride", output_stride, OUTPUT_STRIDES)
         self.widths = (c1, c2, c3)
         self.stem = ConvBNReLU(3, c1, stride=2)  # H/2
         self.block1 = nn.Sequential(ConvBNReLU(c1, c2, stride=2), ConvBNReLU(c2, c2))  # H/4: low level
         self.block2 = nn.Sequential(ConvBNReLU(c2, c3, stride=2), ConvBNReLU(c3, c3))  # H/8
-        self.block3 = nn.Sequential(ConvBNReLU(c3, c3, dilation=d), ConvBNReLU(c3, c3, dilation=d))  # H/8, atrous
+        if output_stride == 8:
+            self.block3 = nn.Sequential(ConvBNReLU(c3, c3, dilation=d), ConvBNReLU(c3, c3, dilation=d))  # H/8, atrous
+        else:  # the strided twin: same weights' shapes, resolution thrown away
+            second_stride = 2 if output_stride == 32 else 1
+            self.block3 = nn.Sequential(ConvBNReLU(c3, c3, stride=2), ConvBNReLU(c3, c3, stride=second_stride))
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         check_model_input("x", x, self, channels=3)
@@ -151,7 +163,9 @@ class DeepLabV3Plus(nn.Module):
     """Encoder -> ASPP -> decoder -> bilinear upsampling to the input size (see the module docstring).
 
     ``forward(x [N, 3, H, W])`` returns class scores (logits) ``[N, num_classes, H, W]``; H and W must be
-    multiples of 8. ``decoder=False`` gives DeepLabv3 (ASPP output classified and upsampled x8 directly).
+    multiples of ``output_stride`` (8). ``decoder=False`` gives DeepLabv3 (ASPP output classified and
+    upsampled x8 directly). ``output_stride=32`` (or 16) swaps the atrous block for the :class:`Encoder`'s
+    strided twin with the same parameters: the ablation of "atrous keeps the resolution".
     """
 
     def __init__(
@@ -164,11 +178,12 @@ class DeepLabV3Plus(nn.Module):
         decoder_channels: int = 64,
         atrous_dilation: int = 2,
         decoder: bool = True,
+        output_stride: int = 8,
     ):
         super().__init__()
         self.num_classes = check_int("num_classes", num_classes, min_value=2)
         check_type("decoder", decoder, bool, "True or False")
-        self.encoder = Encoder(widths, atrous_dilation)
+        self.encoder = Encoder(widths, atrous_dilation, output_stride)
         self.aspp = ASPP(self.encoder.widths[2], aspp_channels, rates)
         if decoder:
             self.decoder = Decoder(
@@ -180,9 +195,12 @@ class DeepLabV3Plus(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_model_input("x", x, self, channels=3)
-        if x.shape[-1] % 8 or x.shape[-2] % 8:
-            raise ValueError(f"x's height and width must be multiples of 8 (output stride 8), got {list(x.shape[-2:])}")
-        low_level, high_level = self.encoder(x)  # [N, c2, H/4, W/4], [N, c3, H/8, W/8]
+        stride = self.encoder.output_stride
+        if x.shape[-1] % stride or x.shape[-2] % stride:
+            raise ValueError(
+                f"x's height and width must be multiples of {stride} (output stride {stride}), got {list(x.shape[-2:])}"
+            )
+        low_level, high_level = self.encoder(x)  # [N, c2, H/4, W/4], [N, c3, H/8, W/8] (H/32 when strided)
         context = self.aspp(high_level)  # [N, aspp, H/8, W/8]
         if self.decoder is not None:
             scores = self.decoder(low_level, context)  # [N, classes, H/4, W/4]
@@ -198,10 +216,11 @@ class DeepLabV3Plus(nn.Module):
         with torch.no_grad():
             low, high = self.encoder(x)
             context = self.aspp(high)
+            kind = "atrous" if self.encoder.output_stride == 8 else "strided"
             out = {
                 "input": tuple(x.shape),
                 "low-level features (block1)": tuple(low.shape),
-                "high-level features (block3, atrous)": tuple(high.shape),
+                f"high-level features (block3, {kind})": tuple(high.shape),
                 "ASPP output": tuple(context.shape),
             }
             if self.decoder is not None:

@@ -159,6 +159,19 @@ def _optimizer(name: str, parameters, lr: float, weight_decay: float):
     return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
 
 
+def _parameter_groups(model: nn.Module, lr: float, encoder_lr: float | None):
+    """``model.parameters()``, or two groups (the encoder at ``encoder_lr``, the rest at ``lr``)."""
+    if encoder_lr is None:
+        return model.parameters()
+    encoder_lr = check_number("encoder_lr", encoder_lr, min_value=0.0)
+    encoder = getattr(model, "encoder", None)
+    if not isinstance(encoder, nn.Module):
+        raise ValueError("encoder_lr needs a model with an `encoder` sub-module (as DeepLabV3Plus has)")
+    encoder_ids = {id(p) for p in encoder.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in encoder_ids]
+    return [{"params": list(encoder.parameters()), "lr": encoder_lr}, {"params": rest, "lr": lr}]
+
+
 def train_segmenter(
     model: nn.Module,
     train,
@@ -176,13 +189,16 @@ def train_segmenter(
     device=None,
     show_progress: bool = False,
     description: str = "segmentation",
+    encoder_lr: float | None = None,
 ) -> SegmentationRun:
     """Train ``model`` on ``train`` (a data set or ``(images, masks)``) for ``steps`` mini-batches.
 
     Per-pixel cross-entropy (pixels whose mask is ``ignore_index`` are skipped), ``optimizer`` ``"adam"``
     or ``"sgd"`` (momentum 0.9), the batch order drawn from ``seed`` (epochs of reshuffled samples). With
     ``val`` the validation mIoU and pixel accuracy are recorded before training and every ``eval_every``
-    steps (and after the last). ``num_classes`` defaults to ``model.num_classes``.
+    steps (and after the last). ``num_classes`` defaults to ``model.num_classes``. ``encoder_lr`` (for a
+    model with an ``encoder`` attribute) trains the encoder's parameters with their own learning rate: a
+    lower one keeps what a pre-trained encoder learned while the fresh head adapts.
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     images, masks = segmentation_tensors(train)
@@ -197,11 +213,12 @@ def train_segmenter(
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(images))
     check_choice("optimizer", optimizer, OPTIMIZERS)
     weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
+    parameters = _parameter_groups(model, lr, encoder_lr)
     val_data = segmentation_tensors(val) if val is not None else None
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).train()
     images, masks = images.to(device), masks.to(device)
-    opt = _optimizer(optimizer, model.parameters(), lr, weight_decay)
+    opt = _optimizer(optimizer, parameters, lr, weight_decay)
     run = SegmentationRun()
 
     def evaluate(step):
