@@ -307,6 +307,11 @@ def test_pictures_draw_onto_given_axes(photo, proposals, model):
         ground_truth={"boxes": proposals[:1]},
     )
     assert len(axes[1, 2].patches) == 1 + 2  # the ground truth and two detections over 0.5
+    assert axes[1, 2].get_title().startswith("head: 2 detections,")
+    single = {"boxes": proposals[:1], "scores": torch.tensor([0.9]), "labels": torch.tensor([1])}
+    plot_proposals_and_detections(axes[1, 1:], photo, {"boxes": proposals[:1], "scores": torch.ones(1)}, single, ("a",))
+    assert axes[1, 2].get_title().startswith("head: 1 detection,")  # singular
+    assert axes[1, 1].get_title() == "RPN: best 1 of 1 proposal"
     for ax in axes.ravel():
         assert ax.get_title() or ax.get_xlabel()
     figure.canvas.draw()

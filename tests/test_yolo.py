@@ -550,3 +550,21 @@ def test_the_yolo_recipe_is_the_profiles_and_builds_its_data_and_model():
     first, second = recipe.model(4), recipe.model(4)  # seeded: the same weights twice
     assert (first.grid_size, first.num_boxes, first.num_classes) == (recipe.grid_size, recipe.num_boxes, 4)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+
+
+def test_notebook_08s_yolo_recipe_uses_its_faster_rcnns_images_at_128_px():
+    from vislib import runtime
+    from vislib.data.shapes import ShapesDataset
+    from vislib.training.yolo import YOLO_RECIPES_128, yolo_recipe
+
+    for name in ("quick", "full"):
+        recipe = yolo_recipe(runtime.Profile(name), image_size=128)
+        assert recipe is YOLO_RECIPES_128[name] and recipe.image_size == 128
+        assert recipe.grid_size == yolo_recipe(runtime.Profile(name)).grid_size  # notebook 07's grid
+    # Notebook 08's held-out set: ShapesDataset(60 or 300, image_size=128, seed=2), image for image.
+    _, held_out = YOLO_RECIPES_128["quick"].datasets()
+    expected = ShapesDataset(60, image_size=128, seed=2)
+    assert len(held_out) == len(expected) and torch.equal(held_out[7][0], expected[7][0])
+    assert YOLO_RECIPES_128["full"].held_out_images == 300 and YOLO_RECIPES_128["full"].train_seed == 1
+    with pytest.raises(ValueError, match="image_size"):
+        yolo_recipe(image_size=96)

@@ -61,3 +61,29 @@ def test_fast_path_matches_a_full_redraw(predictions):
         return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
 
     assert np.mean(np.abs(pixels(widget.image.value) - pixels(fresh.image.value)) > 24) < 0.002
+
+
+def test_suggested_threshold_keeps_the_preferred_one_when_boxes_pass_it_else_maximizes_f1(predictions):
+    _, _, grid, _ = predictions
+    # An untrained model: no box reaches 0.25, so the suggestion is the best-F1 threshold below it.
+    scores = np.concatenate([d["scores"].numpy() for d in grid.decoded])
+    assert scores.max() < 0.25
+    suggested = grid.suggested_threshold()
+    assert 0.01 <= suggested < 0.25
+
+    def f1(threshold):
+        counts = grid.state(0, threshold, 0.5).counts
+        found, truth = counts["tp"] + counts["fp"], counts["tp"] + counts["fn"]
+        return 2 * counts["tp"] / (found + truth)
+
+    assert f1(suggested) >= max(f1(t / 100) for t in range(1, 25)) - 1e-12
+    assert grid.state(0, suggested, 0.5).counts["tp"] + grid.state(0, suggested, 0.5).counts["fp"] > 0
+    # A threshold the model's boxes pass, keeping at least half as many boxes as objects, is kept as it is.
+    low = float(np.quantile(scores, 0.5))
+    assert grid.suggested_threshold(preferred=round(low, 2) or 0.01) == (round(low, 2) or 0.01)
+    with pytest.raises(ValueError, match="preferred"):
+        grid.suggested_threshold(preferred=0)
+    widget = grid_prediction_widget(grid, ["a", "b", "c", "d"], conf_threshold=suggested)
+    assert widget.values()["conf_threshold"] == pytest.approx(suggested)
+    with pytest.raises(ValueError, match="conf_threshold"):
+        grid_prediction_widget(grid, ["a", "b", "c", "d"], conf_threshold=1.5)

@@ -90,7 +90,7 @@ def plot_proposals_and_detections(
     score_threshold = check_number("score_threshold", score_threshold, min_value=0.0, max_value=1.0)
     boxes = _boxes("proposals['boxes']", proposals["boxes"])[:top]
     scores = np.asarray(proposals["scores"][:top], dtype=float)
-    _image_axes(proposal_ax, picture, f"RPN: best {len(boxes)} of {len(proposals['boxes'])} proposals")
+    _image_axes(proposal_ax, picture, f"RPN: best {len(boxes)} of {_count(len(proposals['boxes']), 'proposal')}")
     colors = [to_rgba(OKABE_ITO[1], 0.25 + 0.75 * float(score)) for score in scores]
     proposal_ax.add_collection(LineCollection(_outlines(boxes), colors=colors, linewidths=1.5))
 
@@ -98,7 +98,7 @@ def plot_proposals_and_detections(
     found = _boxes("detections['boxes']", detections["boxes"])[kept]
     labels = np.asarray(detections["labels"])[kept]
     found_scores = np.asarray(detections["scores"], dtype=float)[kept]
-    _image_axes(detection_ax, picture, f"head: {len(found)} detections, score ≥ {score_threshold:g}")
+    _image_axes(detection_ax, picture, f"head: {_count(len(found), 'detection')}, score ≥ {score_threshold:g}")
     if ground_truth is not None:
         for x1, y1, x2, y2 in _boxes("ground_truth['boxes']", ground_truth["boxes"]):
             detection_ax.add_patch(
@@ -124,3 +124,8 @@ def plot_proposals_and_detections(
             va="bottom",
             bbox=dict(facecolor=color, edgecolor="none", pad=1),
         )
+
+
+def _count(number: int, noun: str) -> str:
+    """``"1 detection"``, ``"3 detections"``."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -74,6 +74,29 @@ class GridPredictions:
         self.num_classes = self.decoded[0]["class_probs"].shape[1]
         self._detections = lru_cache(maxsize=256)(self._detections_uncached)
 
+    def suggested_threshold(self, preferred: float = 0.25, nms_threshold: float = 0.5) -> float:
+        """The widget's starting confidence threshold: ``preferred`` when the model finds objects at it, else
+        the threshold (a multiple of 0.01, below ``preferred``) with the best F1 on these images.
+
+        "Finds objects" means: at ``preferred``, after NMS, the boxes kept on these images number at least half
+        their ground-truth objects. A well-trained YOLO passes that at 0.25 (darknet's default); a model
+        trained for seconds scores every box lower, and a widget at 0.25 would show nothing.
+        """
+        preferred = check_number("preferred", preferred, min_value=0.01, max_value=1.0)
+        nms_threshold = check_number("nms_threshold", nms_threshold, min_value=0.0, max_value=1.0)
+        detections, pooled = self._detections(round(preferred, 4), round(nms_threshold, 4))
+        if 2 * len(pooled.tp) >= pooled.num_ground_truth:
+            return preferred
+        best, best_f1 = preferred, -1.0
+        for step in range(1, int(round(preferred * 100))):
+            threshold = step / 100
+            _, pooled = self._detections(threshold, round(nms_threshold, 4))
+            tp, found = float(pooled.tp.sum()), len(pooled.tp)
+            f1 = 2 * tp / (found + pooled.num_ground_truth) if found + pooled.num_ground_truth else 0.0
+            if f1 > best_f1:  # the lowest threshold among ties
+                best, best_f1 = threshold, f1
+        return best
+
     def _detections_uncached(self, conf_threshold: float, nms_threshold: float):
         detections = []
         for every in self.decoded:

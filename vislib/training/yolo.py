@@ -99,11 +99,22 @@ YOLO_RECIPES = {
 }
 
 
-def yolo_recipe(profile: Profile | None = None) -> YoloRecipe:
-    """The :class:`YoloRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`)."""
+#: Notebook 08's YOLO, for its speed and error comparison with Faster R-CNN: notebook 07's model, grid and
+#: schedule at 08's image size (128 px), on 08's training and held-out images (same counts and seeds as its
+#: Faster R-CNN). The full profile's 30,000 image passes cost about as much as 08's Faster R-CNN training.
+YOLO_RECIPES_128 = {
+    "quick": YoloRecipe(train_images=300, held_out_images=60, epochs=3, image_size=128),
+    "full": YoloRecipe(train_images=2000, held_out_images=300, epochs=15, image_size=128),
+}
+
+
+def yolo_recipe(profile: Profile | None = None, *, image_size: int = 64) -> YoloRecipe:
+    """The :class:`YoloRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`):
+    notebook 07's (``image_size=64``) or notebook 08's comparison run (``image_size=128``)."""
     if profile is not None:
         check_type("profile", profile, Profile, "a vislib.runtime.Profile (from vislib.runtime.profile()) or None")
-    return YOLO_RECIPES[(profile or runtime.profile()).name]
+    recipes = {64: YOLO_RECIPES, 128: YOLO_RECIPES_128}[check_choice("image_size", image_size, (64, 128))]
+    return recipes[(profile or runtime.profile()).name]
 
 
 @dataclass

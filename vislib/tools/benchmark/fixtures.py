@@ -24,7 +24,7 @@ def yolo_grid_widget() -> Interactive:
     from vislib.widgets.yolo import grid_prediction_widget
 
     grid, class_names = _yolo_grid_predictions()
-    return grid_prediction_widget(grid, class_names)
+    return grid_prediction_widget(grid, class_names, conf_threshold=grid.suggested_threshold())
 
 
 @cache

@@ -46,7 +46,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/05_atrous_deeplab.ipynb", quick_seconds=120, full_seconds=900),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
     NotebookGoal("notebooks/07_yolo.ipynb", quick_seconds=120, full_seconds=600),
-    NotebookGoal("notebooks/08_rcnn_family.ipynb", quick_seconds=120, full_seconds=600),
+    NotebookGoal("notebooks/08_rcnn_family.ipynb", quick_seconds=120, full_seconds=900),
     NotebookGoal("notebooks/09_instance_segmentation.ipynb", quick_seconds=120, full_seconds=900),
 ]
 
