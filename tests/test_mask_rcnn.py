@@ -98,6 +98,39 @@ def test_the_model_uses_the_chosen_pooler_for_boxes_and_masks():
         tiny_model(mask_layers=())
 
 
+def test_the_mask_rcnn_is_notebook_08s_faster_rcnn_plus_a_mask_branch():
+    """One builder for both (models.faster_rcnn._rcnn_arguments): under one seed the backbone and the box
+    branch get the same weights, and the transform, anchors, RPN and box sampling the same settings."""
+    from vislib.models.faster_rcnn import small_faster_rcnn
+
+    options = dict(
+        width=8,
+        out_channels=16,
+        representation_size=32,
+        box_batch_size_per_image=16,
+        rpn_pre_nms_top_n=(100, 50),
+        rpn_post_nms_top_n=(40, 20),
+    )
+    torch.manual_seed(0)
+    faster = small_faster_rcnn(5, SIZE, **options)
+    mask = tiny_model(**options)
+    for part in ("backbone", "roi_heads.box_head", "roi_heads.box_predictor"):
+        ours, theirs = mask.get_submodule(part).state_dict(), faster.get_submodule(part).state_dict()
+        assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours), part
+    assert type(mask.roi_heads.box_roi_pool) is type(faster.roi_heads.box_roi_pool)
+    assert mask.roi_heads.box_roi_pool.output_size == faster.roi_heads.box_roi_pool.output_size == (7, 7)
+    for attribute in ("image_size", "num_classes", "anchor_sizes", "aspect_ratios"):
+        assert getattr(mask, attribute) == getattr(faster, attribute)
+    assert (mask.transform.min_size, mask.transform.image_std) == (
+        faster.transform.min_size,
+        faster.transform.image_std,
+    )
+    assert mask.rpn._post_nms_top_n == faster.rpn._post_nms_top_n == {"training": 40, "testing": 20}
+    assert mask.roi_heads.score_thresh == faster.roi_heads.score_thresh
+    assert mask.roi_heads.fg_bg_sampler.batch_size_per_image == faster.roi_heads.fg_bg_sampler.batch_size_per_image
+    assert mask.roi_heads.detections_per_img == 20 and faster.roi_heads.detections_per_img == 100
+
+
 def test_the_mask_head_predicts_one_28x28_mask_per_class():
     model = tiny_model()
     model.eval()

@@ -141,53 +141,24 @@ def small_faster_rcnn(
         box_score_thresh (float): detections scoring below are dropped (0.05: low, for the PR curve).
     """
     from torchvision.models.detection import FasterRCNN
-    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
-    from torchvision.models.detection.rpn import AnchorGenerator
-    from torchvision.ops import MultiScaleRoIAlign
 
-    num_classes = check_int("num_classes", num_classes, min_value=2, max_value=1000)
-    image_size = check_int("image_size", image_size, min_value=32, max_value=4096)
-    if image_size % STRIDE:
-        raise ValueError(f"image_size must be a multiple of the backbone's stride {STRIDE}, got {image_size}")
-    if anchor_sizes is None:
-        anchor_sizes = default_anchor_sizes(image_size)
-    sizes, ratios = _check_sizes_ratios(anchor_sizes, aspect_ratios)
-    representation_size = check_int("representation_size", representation_size, min_value=1, max_value=8192)
-    for name, pair in (("rpn_pre_nms_top_n", rpn_pre_nms_top_n), ("rpn_post_nms_top_n", rpn_post_nms_top_n)):
-        check_type(name, pair, (tuple, list), "a (training, testing) pair of integers")
-        if len(pair) != 2:
-            raise ValueError(f"{name} must be a (training, testing) pair, got {pair!r}")
-        for value in pair:
-            check_int(name, value, min_value=1)
-    box_batch_size_per_image = check_int("box_batch_size_per_image", box_batch_size_per_image, min_value=1)
-    box_positive_fraction = check_number("box_positive_fraction", box_positive_fraction, min_value=0.01, max_value=1.0)
-    box_score_thresh = check_number("box_score_thresh", box_score_thresh, min_value=0.0, max_value=1.0)
-
-    backbone = SmallBackbone(width, out_channels)
-    anchors = AnchorGenerator(sizes=(sizes,), aspect_ratios=(ratios,))
-    roi_align = MultiScaleRoIAlign(featmap_names=["0"], output_size=7, sampling_ratio=2)
-    model = FasterRCNN(
-        backbone,
-        min_size=image_size,
-        max_size=image_size,
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.25, 0.25, 0.25],
-        rpn_anchor_generator=anchors,
-        rpn_pre_nms_top_n_train=rpn_pre_nms_top_n[0],
-        rpn_pre_nms_top_n_test=rpn_pre_nms_top_n[1],
-        rpn_post_nms_top_n_train=rpn_post_nms_top_n[0],
-        rpn_post_nms_top_n_test=rpn_post_nms_top_n[1],
-        box_roi_pool=roi_align,
-        box_head=TwoMLPHead(out_channels * 7 * 7, representation_size),
-        box_predictor=FastRCNNPredictor(representation_size, num_classes),
+    arguments, attributes = _rcnn_arguments(
+        num_classes,
+        image_size,
+        width=width,
+        out_channels=out_channels,
+        anchor_sizes=anchor_sizes,
+        aspect_ratios=aspect_ratios,
+        representation_size=representation_size,
+        rpn_pre_nms_top_n=rpn_pre_nms_top_n,
+        rpn_post_nms_top_n=rpn_post_nms_top_n,
         box_batch_size_per_image=box_batch_size_per_image,
         box_positive_fraction=box_positive_fraction,
         box_score_thresh=box_score_thresh,
     )
-    model.image_size = image_size
-    model.num_classes = num_classes
-    model.anchor_sizes = sizes
-    model.aspect_ratios = ratios
+    model = FasterRCNN(**arguments)
+    for name, value in attributes.items():
+        setattr(model, name, value)
     return model
 
 
@@ -319,3 +290,77 @@ def rpn_proposals(model, images, *, device=None) -> list[dict]:
         return results
     finally:
         model.train(was_training)
+
+
+# --------------------------------------------------------------------------- the shared builder
+
+
+def _rcnn_arguments(
+    num_classes,
+    image_size,
+    *,
+    width,
+    out_channels,
+    anchor_sizes,
+    aspect_ratios,
+    representation_size,
+    rpn_pre_nms_top_n,
+    rpn_post_nms_top_n,
+    box_batch_size_per_image,
+    box_positive_fraction,
+    box_score_thresh,
+    box_roi_pool=None,
+) -> tuple[dict, dict]:
+    """What :func:`small_faster_rcnn` and :func:`vislib.models.mask_rcnn.small_mask_rcnn` share, checked.
+
+    Returns the keyword arguments of torchvision's ``FasterRCNN`` / ``MaskRCNN`` for the backbone, the
+    transform, the RPN and the box branch (``box_roi_pool``, default RoI Align 7 x 7 with 2 x 2 samples),
+    and the attributes the built model gets (``image_size``, ``num_classes``, ``anchor_sizes``,
+    ``aspect_ratios``). The modules with weights are built in a fixed order (backbone, box head, box
+    predictor), so a seed gives the same weights in both models.
+    """
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from torchvision.models.detection.rpn import AnchorGenerator
+    from torchvision.ops import MultiScaleRoIAlign
+
+    num_classes = check_int("num_classes", num_classes, min_value=2, max_value=1000)
+    image_size = check_int("image_size", image_size, min_value=32, max_value=4096)
+    if image_size % STRIDE:
+        raise ValueError(f"image_size must be a multiple of the backbone's stride {STRIDE}, got {image_size}")
+    if anchor_sizes is None:
+        anchor_sizes = default_anchor_sizes(image_size)
+    sizes, ratios = _check_sizes_ratios(anchor_sizes, aspect_ratios)
+    representation_size = check_int("representation_size", representation_size, min_value=1, max_value=8192)
+    for name, pair in (("rpn_pre_nms_top_n", rpn_pre_nms_top_n), ("rpn_post_nms_top_n", rpn_post_nms_top_n)):
+        check_type(name, pair, (tuple, list), "a (training, testing) pair of integers")
+        if len(pair) != 2:
+            raise ValueError(f"{name} must be a (training, testing) pair, got {pair!r}")
+        for value in pair:
+            check_int(name, value, min_value=1)
+    box_batch_size_per_image = check_int("box_batch_size_per_image", box_batch_size_per_image, min_value=1)
+    box_positive_fraction = check_number("box_positive_fraction", box_positive_fraction, min_value=0.01, max_value=1.0)
+    box_score_thresh = check_number("box_score_thresh", box_score_thresh, min_value=0.0, max_value=1.0)
+    if box_roi_pool is None:
+        box_roi_pool = MultiScaleRoIAlign(featmap_names=["0"], output_size=7, sampling_ratio=2)
+
+    backbone = SmallBackbone(width, out_channels)
+    arguments = {
+        "backbone": backbone,
+        "min_size": image_size,
+        "max_size": image_size,
+        "image_mean": [0.5, 0.5, 0.5],
+        "image_std": [0.25, 0.25, 0.25],
+        "rpn_anchor_generator": AnchorGenerator(sizes=(sizes,), aspect_ratios=(ratios,)),
+        "rpn_pre_nms_top_n_train": rpn_pre_nms_top_n[0],
+        "rpn_pre_nms_top_n_test": rpn_pre_nms_top_n[1],
+        "rpn_post_nms_top_n_train": rpn_post_nms_top_n[0],
+        "rpn_post_nms_top_n_test": rpn_post_nms_top_n[1],
+        "box_roi_pool": box_roi_pool,
+        "box_head": TwoMLPHead(backbone.out_channels * 7 * 7, representation_size),
+        "box_predictor": FastRCNNPredictor(representation_size, num_classes),
+        "box_batch_size_per_image": box_batch_size_per_image,
+        "box_positive_fraction": box_positive_fraction,
+        "box_score_thresh": box_score_thresh,
+    }
+    attributes = {"image_size": image_size, "num_classes": num_classes, "anchor_sizes": sizes, "aspect_ratios": ratios}
+    return arguments, attributes

@@ -29,14 +29,8 @@ import torch
 from torch import Tensor, nn
 from torchvision.ops import MultiScaleRoIAlign
 
-from vislib._validation import check_choice, check_int, check_number, check_type
-from vislib.models.faster_rcnn import (
-    DEFAULT_ASPECT_RATIOS,
-    STRIDE,
-    SmallBackbone,
-    _check_sizes_ratios,
-    default_anchor_sizes,
-)
+from vislib._validation import check_choice, check_int, check_type
+from vislib.models.faster_rcnn import DEFAULT_ASPECT_RATIOS, _rcnn_arguments
 
 __all__ = ["POOLERS", "MultiScaleRoIPool", "make_pooler", "small_mask_rcnn"]
 
@@ -166,19 +160,9 @@ def small_mask_rcnn(
         box_detections_per_img (int): detections kept per image (a shapes image holds at most 4 objects).
     """
     from torchvision.models.detection import MaskRCNN
-    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
     from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-    from torchvision.models.detection.rpn import AnchorGenerator
 
-    num_classes = check_int("num_classes", num_classes, min_value=2, max_value=1000)
-    image_size = check_int("image_size", image_size, min_value=32, max_value=4096)
-    if image_size % STRIDE:
-        raise ValueError(f"image_size must be a multiple of the backbone's stride {STRIDE}, got {image_size}")
     check_choice("pooler", pooler, POOLERS)
-    if anchor_sizes is None:
-        anchor_sizes = default_anchor_sizes(image_size)
-    sizes, ratios = _check_sizes_ratios(anchor_sizes, aspect_ratios)
-    representation_size = check_int("representation_size", representation_size, min_value=1, max_value=8192)
     check_type("mask_layers", mask_layers, (tuple, list), "a tuple of channel counts")
     if not mask_layers:
         raise ValueError("mask_layers must hold at least one channel count")
@@ -186,44 +170,32 @@ def small_mask_rcnn(
         check_int(f"mask_layers[{k}]", c, min_value=1, max_value=2048) for k, c in enumerate(mask_layers)
     )
     mask_resolution = check_int("mask_resolution", mask_resolution, min_value=1, max_value=64)
-    for name, pair in (("rpn_pre_nms_top_n", rpn_pre_nms_top_n), ("rpn_post_nms_top_n", rpn_post_nms_top_n)):
-        check_type(name, pair, (tuple, list), "a (training, testing) pair of integers")
-        if len(pair) != 2:
-            raise ValueError(f"{name} must be a (training, testing) pair, got {pair!r}")
-        for value in pair:
-            check_int(name, value, min_value=1)
-    box_batch_size_per_image = check_int("box_batch_size_per_image", box_batch_size_per_image, min_value=1)
-    box_positive_fraction = check_number("box_positive_fraction", box_positive_fraction, min_value=0.01, max_value=1.0)
-    box_score_thresh = check_number("box_score_thresh", box_score_thresh, min_value=0.0, max_value=1.0)
     box_detections_per_img = check_int("box_detections_per_img", box_detections_per_img, min_value=1)
-
-    backbone = SmallBackbone(width, out_channels)
-    model = MaskRCNN(
-        backbone,
-        min_size=image_size,
-        max_size=image_size,
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.25, 0.25, 0.25],
-        rpn_anchor_generator=AnchorGenerator(sizes=(sizes,), aspect_ratios=(ratios,)),
-        rpn_pre_nms_top_n_train=rpn_pre_nms_top_n[0],
-        rpn_pre_nms_top_n_test=rpn_pre_nms_top_n[1],
-        rpn_post_nms_top_n_train=rpn_post_nms_top_n[0],
-        rpn_post_nms_top_n_test=rpn_post_nms_top_n[1],
-        box_roi_pool=make_pooler(pooler, 7),
-        box_head=TwoMLPHead(out_channels * 7 * 7, representation_size),
-        box_predictor=FastRCNNPredictor(representation_size, num_classes),
+    arguments, attributes = _rcnn_arguments(
+        num_classes,
+        image_size,
+        width=width,
+        out_channels=out_channels,
+        anchor_sizes=anchor_sizes,
+        aspect_ratios=aspect_ratios,
+        representation_size=representation_size,
+        rpn_pre_nms_top_n=rpn_pre_nms_top_n,
+        rpn_post_nms_top_n=rpn_post_nms_top_n,
         box_batch_size_per_image=box_batch_size_per_image,
         box_positive_fraction=box_positive_fraction,
         box_score_thresh=box_score_thresh,
+        box_roi_pool=make_pooler(pooler, 7),
+    )
+    channels = arguments["backbone"].out_channels
+    model = MaskRCNN(
+        **arguments,
         box_detections_per_img=box_detections_per_img,
         mask_roi_pool=make_pooler(pooler, mask_resolution),
-        mask_head=MaskRCNNHeads(out_channels, mask_layers, dilation=1),
-        mask_predictor=MaskRCNNPredictor(mask_layers[-1], mask_layers[-1], num_classes),
+        mask_head=MaskRCNNHeads(channels, mask_layers, dilation=1),
+        mask_predictor=MaskRCNNPredictor(mask_layers[-1], mask_layers[-1], attributes["num_classes"]),
     )
-    model.image_size = image_size
-    model.num_classes = num_classes
-    model.anchor_sizes = sizes
-    model.aspect_ratios = ratios
+    for name, value in attributes.items():
+        setattr(model, name, value)
     model.pooler = pooler
     model.mask_size = 2 * mask_resolution
     return model

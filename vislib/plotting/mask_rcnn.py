@@ -4,7 +4,9 @@ and the instance explorer's :class:`InstanceView`."""
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize, to_rgba, to_rgba_array
 from matplotlib.patches import Rectangle
 
 from vislib.plotting.detection import plot_detection_sample
@@ -124,17 +126,24 @@ def plot_pooler_ablation(ax, scores: dict, metrics=("AP", "AP50", "AP75")) -> No
 class InstanceView(View):
     """A: the image, the detection's box and pasted mask, the matched ground-truth box (dashed).
     B: the mask head's 28 x 28 probabilities for the detected class. C: the pasted mask at the threshold
-    against the ground-truth mask: both (green), predicted only, ground truth only."""
+    against the ground-truth mask: both (green), predicted only, ground truth only.
+
+    A slider move redraws three small pictures, each handed to matplotlib already coloured (``uint8``
+    RGBA through a lookup table): matplotlib then only scales them to the screen, instead of
+    normalizing, masking and colour-mapping every screen pixel."""
 
     def __init__(self, images, class_names):
         self.images = images  # list of [H, W, 3] arrays
         self.class_names = tuple(class_names)
+        self.probability_colors = colormaps["viridis"]
+        self.tint_color = np.array(to_rgba(ROLE_COLORS["prediction"], 0.5)) * 255
+        self.overlap_lut = (to_rgba_array(OVERLAP_COLORS) * 255).round().astype(np.uint8)  # code -> RGBA
 
     def setup(self, axes, state: InstanceState):
         self.image_ax, self.probs_ax, self.overlap_ax = axes
         height, width = state.mask.shape
         self.picture = self.image_ax.imshow(self.images[state.image_index])
-        self.tint = self.image_ax.imshow(np.zeros((height, width, 4)), interpolation="nearest")
+        self.tint = self.image_ax.imshow(np.zeros((height, width, 4), np.uint8), interpolation="nearest")
         self.box = _box_patch(self.image_ax, state.box, ROLE_COLORS["prediction"])
         self.truth_box = _box_patch(self.image_ax, state.box, ROLE_COLORS["ground_truth"], linestyle="--")
         self.label = self.image_ax.text(
@@ -142,16 +151,15 @@ class InstanceView(View):
         )
         self.image_ax.set_title("detection (box, mask), ground truth dashed", fontsize="small")
         size = state.mask_probs.shape[0]
-        self.probs = self.probs_ax.imshow(state.mask_probs, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        self.probs = self.probs_ax.imshow(self._probability_rgba(state.mask_probs), interpolation="nearest")
         self.probs_ax.set_title(f"mask head: {size}×{size} probabilities of the class", fontsize="small")
         self.probs_ax.set(xlabel="mask column", ylabel="mask row")
         self.probs_ax.grid(False)
-        self.probs_ax.figure.colorbar(self.probs, ax=self.probs_ax, shrink=0.8, label="probability")
-        self.overlap = self.overlap_ax.imshow(
-            np.zeros((height, width)), cmap=ListedColormap(OVERLAP_COLORS), vmin=-0.5, vmax=3.5, interpolation="nearest"
-        )
+        scale = ScalarMappable(norm=Normalize(0, 1), cmap=self.probability_colors)
+        self.probs_ax.figure.colorbar(scale, ax=self.probs_ax, shrink=0.8, label="probability")
+        self.overlap = self.overlap_ax.imshow(np.zeros((height, width, 4), np.uint8), interpolation="nearest")
         self.overlap_ax.set_title(
-            "pasted mask > threshold vs ground truth:\nboth (green), predicted only (red), ground truth only (orange)",
+            "mask > threshold vs ground truth: both (green),\npredicted only (red), ground truth only (orange)",
             fontsize="small",
         )
         self.iou_text = self.overlap_ax.text(
@@ -169,8 +177,8 @@ class InstanceView(View):
         picture = self.images[state.image_index]
         self.picture.set_data(picture)
         self.overlap_picture.set_data(picture)
-        tint = np.zeros((*state.mask.shape, 4))
-        tint[state.mask] = to_rgba(ROLE_COLORS["prediction"], 0.5)
+        tint = np.zeros((*state.mask.shape, 4), np.uint8)
+        tint[state.mask] = self.tint_color
         self.tint.set_data(tint)
         box = state.box
         self.box.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
@@ -182,11 +190,14 @@ class InstanceView(View):
             f"detection {state.detection + 1} of {state.num_detections}: "
             f"{self.class_names[state.label - 1]}, score {state.score:.2f}"
         )
-        self.probs.set_data(state.mask_probs)
-        self.overlap.set_data(state.overlap)
+        self.probs.set_data(self._probability_rgba(state.mask_probs))
+        self.overlap.set_data(self.overlap_lut[state.overlap])
         truth = (
             f"ground truth: {self.class_names[state.truth_label - 1]}, box IoU {state.box_iou:.2f}"
             if state.truth_index >= 0
             else "no ground truth"
         )
         self.iou_text.set_text(f"threshold {state.threshold:.2f}: mask IoU {state.mask_iou:.3f}\n{truth}")
+
+    def _probability_rgba(self, probs) -> np.ndarray:
+        return self.probability_colors(np.clip(probs, 0, 1), bytes=True)  # [M, M, 4] uint8

@@ -110,72 +110,25 @@ def train_faster_rcnn(
     """
     image_size = _check_model(model)
     _check_dataset(dataset, image_size)
-    epochs = check_int("epochs", epochs, min_value=1)
-    batch_size = check_int("batch_size", batch_size, min_value=1)
-    lr = check_number("lr", lr, min_value=0.0)
-    weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
-    seed = check_int("seed", seed, min_value=0)
-    check_type("augment", augment, bool, "True or False")
-    check_type("show_progress", show_progress, bool, "True or False")
-    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
-    warmup_steps = check_int("warmup_steps", warmup_steps, min_value=0)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
-    if on_epoch is not None:
-        check_callable("on_epoch", on_epoch)
-    device = _device_of(model, device)
-
-    run = FasterRCNNTrainingRun()
-    start = time.perf_counter()
-    samples = []
-    for i in range(len(dataset)):
-        image, target = dataset[i]
-        if len(target["boxes"]):
-            samples.append((image.to(device), target["boxes"].float().to(device), target["labels"].to(device)))
-    if not samples:
-        raise ValueError("dataset has no image with an object to train on")
-    run.num_images = len(samples)
-    run.prepare_seconds = time.perf_counter() - start
-
-    model.to(device)
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    if optimizer == "adam":
-        optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
-    else:
-        optimizer = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    total_steps = epochs * math.ceil(len(samples) / batch_size)
-
-    def factor(step: int) -> float:
-        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
-        if lr_schedule == "cosine":
-            return warm * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-        return warm
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-    generator = torch.Generator().manual_seed(seed)
-    for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
-        model.train()
-        start = time.perf_counter()
-        first_step = len(run.losses)
-        order = torch.randperm(len(samples), generator=generator).tolist()
-        for first in range(0, len(order), batch_size):
-            batch = order[first : first + batch_size]
-            transforms = (
-                torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment else [0] * len(batch)
-            )
-            images, targets = [], []
-            for index, transform in zip(batch, transforms):
-                image, boxes, labels = samples[index]
-                image, boxes = symmetry(image, boxes, transform)
-                images.append(image)
-                targets.append({"boxes": boxes, "labels": labels})
-            parts = model(images, targets)
-            total = sum(parts[key] for key in LOSS_PARTS)
-            if not _take_step(run, total, parts, optimizer, scheduler):
-                break
-        if not _end_epoch(run, epoch, model, on_epoch, start, first_step):
-            break
-    model.eval()
-    return run
+    return _train_rcnn(
+        model,
+        dataset,
+        FasterRCNNTrainingRun(),
+        LOSS_PARTS,
+        masks=False,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=device,
+        on_epoch=on_epoch,
+        show_progress=show_progress,
+        augment=augment,
+        lr_schedule=lr_schedule,
+        warmup_steps=warmup_steps,
+        optimizer=optimizer,
+    )
 
 
 @torch.no_grad()
@@ -215,3 +168,108 @@ def predict(model: nn.Module, dataset, *, batch_size: int = 32, device=None) -> 
     finally:
         model.train(was_training)
     return predictions
+
+
+# --------------------------------------------------------------------------- the shared training loop
+
+
+def _train_rcnn(
+    model: nn.Module,
+    dataset,
+    run: EpochTrainingRun,
+    loss_parts: tuple[str, ...],
+    *,
+    masks: bool,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    device,
+    on_epoch,
+    show_progress: bool,
+    augment: bool,
+    lr_schedule: str,
+    warmup_steps: int,
+    optimizer: str,
+) -> EpochTrainingRun:
+    """The training loop of :func:`train_faster_rcnn` and :func:`vislib.training.mask_rcnn.train_mask_rcnn`.
+
+    Checks the options, renders ``dataset`` once (images with objects only; with ``masks=True`` each
+    target's ``masks`` too, which then move with the pixels), and trains ``model`` on the sum of
+    ``loss_parts``, recording into ``run``. The model is returned to evaluation mode.
+    """
+    epochs = check_int("epochs", epochs, min_value=1)
+    batch_size = check_int("batch_size", batch_size, min_value=1)
+    lr = check_number("lr", lr, min_value=0.0)
+    weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
+    seed = check_int("seed", seed, min_value=0)
+    check_type("augment", augment, bool, "True or False")
+    check_type("show_progress", show_progress, bool, "True or False")
+    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
+    warmup_steps = check_int("warmup_steps", warmup_steps, min_value=0)
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    if on_epoch is not None:
+        check_callable("on_epoch", on_epoch)
+    device = _device_of(model, device)
+
+    start = time.perf_counter()
+    samples = []  # (image, boxes, labels, masks or None), on the device
+    for i in range(len(dataset)):
+        image, target = dataset[i]
+        if len(target["boxes"]):
+            samples.append(
+                (
+                    image.to(device),
+                    target["boxes"].float().to(device),
+                    target["labels"].to(device),
+                    target["masks"].to(device) if masks else None,
+                )
+            )
+    if not samples:
+        raise ValueError("dataset has no image with an object to train on")
+    run.num_images = len(samples)
+    run.prepare_seconds = time.perf_counter() - start
+
+    model.to(device)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "adam":
+        optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    else:
+        optimizer = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    total_steps = epochs * math.ceil(len(samples) / batch_size)
+
+    def factor(step: int) -> float:
+        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
+        if lr_schedule == "cosine":
+            return warm * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+        return warm
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
+        model.train()
+        start = time.perf_counter()
+        first_step = len(run.losses)
+        order = torch.randperm(len(samples), generator=generator).tolist()
+        for first in range(0, len(order), batch_size):
+            batch = order[first : first + batch_size]
+            transforms = (
+                torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment else [0] * len(batch)
+            )
+            images, targets = [], []
+            for index, transform in zip(batch, transforms):
+                image, boxes, labels, instance_masks = samples[index]
+                moved_image, moved_boxes = symmetry(image, boxes, transform)
+                images.append(moved_image)
+                targets.append({"boxes": moved_boxes, "labels": labels})
+                if instance_masks is not None:
+                    targets[-1]["masks"], _ = symmetry(instance_masks, boxes, transform)  # they move with the pixels
+            parts = model(images, targets)
+            total = sum(parts[key] for key in loss_parts)
+            if not _take_step(run, total, parts, optimizer, scheduler):
+                break
+        if not _end_epoch(run, epoch, model, on_epoch, start, first_step):
+            break
+    model.eval()
+    return run

@@ -5,8 +5,8 @@ with the instance masks in the targets: the data set is rendered once, each
 epoch visits it in a new order drawn from ``seed``, each image is shown in one
 of the 8 symmetries of the square (the masks move with the pixels), and
 ``on_epoch(epoch, model, run)`` is called after every epoch (the place for
-:class:`vislib.plotting.monitor.TrainingMonitor` with ``masks=True``). It
-shares the optimizer step and epoch bookkeeping of the detection trainers.
+:class:`vislib.plotting.monitor.TrainingMonitor` with ``masks=True``). Both
+run one training loop (``vislib.training.faster_rcnn._train_rcnn``).
 
 In training mode the model returns Faster R-CNN's four losses plus
 ``loss_mask``: the per-pixel binary cross-entropy between the mask head's
@@ -22,7 +22,6 @@ In training mode the model returns Faster R-CNN's four losses plus
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import torch
@@ -31,17 +30,9 @@ from torch import Tensor, nn
 from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
 from vislib.ops.rle import rle_encode
 from vislib.progress import progress
-from vislib.training.epochs import (
-    EpochTrainingRun,
-    _check_dataset,
-    _device_of,
-    _end_epoch,
-    _take_step,
-    symmetry,
-    to_coco_results,
-)
+from vislib.training.epochs import EpochTrainingRun, _check_dataset, _device_of, to_coco_results
 from vislib.training.faster_rcnn import LOSS_PARTS as BOX_LOSS_PARTS
-from vislib.training.faster_rcnn import LR_SCHEDULES, OPTIMIZERS
+from vislib.training.faster_rcnn import _train_rcnn
 
 __all__ = [
     "LOSS_PARTS",
@@ -102,80 +93,25 @@ def train_mask_rcnn(
     _check_dataset(dataset, image_size)
     if "masks" not in dataset[0][1]:
         raise ValueError("dataset targets must have 'masks' (instance masks [N, H, W])")
-    epochs = check_int("epochs", epochs, min_value=1)
-    batch_size = check_int("batch_size", batch_size, min_value=1)
-    lr = check_number("lr", lr, min_value=0.0)
-    weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
-    seed = check_int("seed", seed, min_value=0)
-    check_type("augment", augment, bool, "True or False")
-    check_type("show_progress", show_progress, bool, "True or False")
-    check_choice("lr_schedule", lr_schedule, LR_SCHEDULES)
-    warmup_steps = check_int("warmup_steps", warmup_steps, min_value=0)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
-    if on_epoch is not None:
-        check_callable("on_epoch", on_epoch)
-    device = _device_of(model, device)
-
-    run = MaskRCNNTrainingRun()
-    start = time.perf_counter()
-    samples = []
-    for i in range(len(dataset)):
-        image, target = dataset[i]
-        if len(target["boxes"]):
-            samples.append(
-                (
-                    image.to(device),
-                    target["boxes"].float().to(device),
-                    target["labels"].to(device),
-                    target["masks"].to(device),
-                )
-            )
-    if not samples:
-        raise ValueError("dataset has no image with an object to train on")
-    run.num_images = len(samples)
-    run.prepare_seconds = time.perf_counter() - start
-
-    model.to(device)
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    if optimizer == "adam":
-        optimizer = torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
-    else:
-        optimizer = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    total_steps = epochs * math.ceil(len(samples) / batch_size)
-
-    def factor(step: int) -> float:
-        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
-        if lr_schedule == "cosine":
-            return warm * 0.5 * (1 + math.cos(math.pi * step / total_steps))
-        return warm
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-    generator = torch.Generator().manual_seed(seed)
-    for epoch in progress(range(1, epochs + 1), desc="training", disable=not show_progress):
-        model.train()
-        start = time.perf_counter()
-        first_step = len(run.losses)
-        order = torch.randperm(len(samples), generator=generator).tolist()
-        for first in range(0, len(order), batch_size):
-            batch = order[first : first + batch_size]
-            transforms = (
-                torch.randint(0, 8, (len(batch),), generator=generator).tolist() if augment else [0] * len(batch)
-            )
-            images, targets = [], []
-            for index, transform in zip(batch, transforms):
-                image, boxes, labels, masks = samples[index]
-                moved_image, moved_boxes = symmetry(image, boxes, transform)
-                moved_masks, _ = symmetry(masks, boxes, transform)  # the masks move with the pixels
-                images.append(moved_image)
-                targets.append({"boxes": moved_boxes, "labels": labels, "masks": moved_masks})
-            parts = model(images, targets)
-            total = sum(parts[key] for key in LOSS_PARTS)
-            if not _take_step(run, total, parts, optimizer, scheduler):
-                break
-        if not _end_epoch(run, epoch, model, on_epoch, start, first_step):
-            break
-    model.eval()
-    return run
+    return _train_rcnn(
+        model,
+        dataset,
+        MaskRCNNTrainingRun(),
+        LOSS_PARTS,
+        masks=True,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=device,
+        on_epoch=on_epoch,
+        show_progress=show_progress,
+        augment=augment,
+        lr_schedule=lr_schedule,
+        warmup_steps=warmup_steps,
+        optimizer=optimizer,
+    )
 
 
 @torch.no_grad()
