@@ -166,7 +166,7 @@ def test_the_pictures_draw():
     gradient = torch.rand(64, 64)
     gradient[:10] = 0
     plot_context_reach(axes, torch.rand(3, 64, 64), (32, 30), 40, {"a": gradient, "b": torch.rand(64, 64)}, 4)
-    assert "40 x 40" in axes[0].get_title() and "84% of pixels" in axes[1].get_title()
+    assert "40 x 40" in axes[0].get_title() and "reaches 84%" in axes[1].get_title()
     figure, ax = new_figure(figsize=(5, 4))
     plot_seed_comparison(ax, ["a", "b"], [[0.5, 0.6, 0.55], [0.7, 0.72, 0.71]], "boundary F")
     assert ax.get_title() == "boundary F (3 seeds)" and len(ax.patches) == 2

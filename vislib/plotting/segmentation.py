@@ -169,7 +169,8 @@ def plot_context_reach(
     frame_width: int | None = None,
 ) -> None:
     """How far the prediction at one pixel can look: the image with the pixel's receptive field, then one
-    panel per model with the magnitude of that pixel's score gradient over the image (log scale).
+    panel per model with the magnitude of that pixel's score gradient over the image (log scale; the title
+    gives the share of the image's pixels with a non-zero gradient).
 
     ``pixel`` is ``(row, col)``; ``field_size`` the side of the field of a network without global context
     (drawn as a square around the pixel on every panel); ``gradient_maps`` maps a model's name to its
@@ -198,7 +199,7 @@ def plot_context_reach(
         axes[0].add_patch(
             Rectangle(inner, width - 2 * frame_width, height - 2 * frame_width, fill=False, ec="black", lw=1, ls="--")
         )
-    _bare(axes[0], f"image {height} x {width}; field {field_size} x {field_size}")
+    _bare(axes[0], f"image {height} x {width}, field {field_size} x {field_size}")
     for ax, (name, gradient) in zip(axes[1:], gradient_maps.items()):
         values = _numpy(gradient).astype(float)
         positive = values[values > 0]
@@ -214,7 +215,7 @@ def plot_context_reach(
         ax.set_facecolor("black")
         outline(ax, "cyan")
         reached = float((values > 0).mean())
-        _bare(ax, f"{name}:\n|gradient| (log), {reached:.0%} of pixels > 0")
+        _bare(ax, f"{name}: reaches {reached:.0%}")
     for ax in axes[1 + len(gradient_maps) :]:
         ax.set_visible(False)
 
