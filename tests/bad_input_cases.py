@@ -263,6 +263,16 @@ CASES = [
     case("vislib.models.segmentation.adaptive_pool_regions", 4, 0, words=("bins", ">= 1")),
     case("vislib.models.segmentation.strongest_channel", torch.zeros(3), words=("features", "3-D")),
     # ---------------------------------------------------------------- analysis
+    case(
+        "vislib.analysis.claims.measure_claim",
+        "c",
+        "mIoU",
+        [0.5, 0.6],
+        [0.4],
+        with_label="a",
+        without_label="b",
+        words=("with_values", "without_values", "one value per seed"),
+    ),
     case("vislib.analysis.segmentation.segmenter_layers", torch.nn.Identity(), error=TypeError, words="model"),
     case("vislib.analysis.segmentation.score_field_size", "PSPNet", error=TypeError, words="model"),
     case(
