@@ -11,7 +11,14 @@ from skimage.segmentation import find_boundaries
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from vislib.data.shapes import ShapesDataset
-from vislib.metrics.boundary import boundary_band, boundary_f_score, boundary_map, dilate, trimap_scores
+from vislib.metrics.boundary import (
+    boundary_band,
+    boundary_f_score,
+    boundary_map,
+    dilate,
+    trimap_miou,
+    trimap_scores,
+)
 from vislib.metrics.segmentation import mean_iou
 
 
@@ -71,6 +78,44 @@ def test_trimap_scores_are_the_confusion_of_the_band_pixels():
         scores = trimap_scores(torch.from_numpy(pred), torch.from_numpy(target), 5, width=2)
         np.testing.assert_array_equal(scores.confusion.numpy(), expected)
         assert scores.mean_iou == pytest.approx(mean_iou(torch.from_numpy(expected)))
+
+
+def _direct_trimap_miou(pred, target, num_classes, width):
+    """Trimap mIoU by loops: a pixel is in the band when a true boundary pixel (a 4-neighbour with another
+    label) lies within chessboard distance ``width``; per class, intersection / union over the band pixels."""
+    intersection, union = np.zeros(num_classes), np.zeros(num_classes)
+    for p, t in zip(pred, target):
+        height, width_px = t.shape
+        edges = [
+            (r, c)
+            for r in range(height)
+            for c in range(width_px)
+            if any(
+                0 <= r + dr < height and 0 <= c + dc < width_px and t[r + dr, c + dc] != t[r, c]
+                for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+            )
+        ]
+        for r in range(height):
+            for c in range(width_px):
+                if not any(max(abs(r - er), abs(c - ec)) <= width for er, ec in edges):
+                    continue
+                for k in range(num_classes):
+                    intersection[k] += p[r, c] == k and t[r, c] == k
+                    union[k] += p[r, c] == k or t[r, c] == k
+    present = union > 0
+    return float(np.mean(intersection[present] / union[present]))
+
+
+@pytest.mark.parametrize("width", [0, 1, 3])
+def test_trimap_miou_equals_a_direct_computation(width):
+    target = np.stack(_label_maps(count=2, size=20)[:2]) % 4
+    rng = np.random.default_rng(width)
+    shifted = np.roll(target, 1, axis=2)  # outlines one pixel off, like a blurry segmenter's
+    pred = np.where(rng.random(target.shape) < 0.1, rng.integers(0, 4, target.shape), shifted)
+    expected = _direct_trimap_miou(pred, target, 4, width)
+    assert trimap_miou(torch.from_numpy(pred), torch.from_numpy(target), 4, width=width) == pytest.approx(expected)
+    # A perfect prediction scores 1 at every width.
+    assert trimap_miou(torch.from_numpy(target), torch.from_numpy(target), 4, width=width) == 1.0
 
 
 def _brute_force_f(pred, target, tolerance):

@@ -10,7 +10,12 @@ from matplotlib.text import Text
 from vislib.plotting import default_style, new_figure, projector_style
 from vislib.plotting.dilation import plot_valid_taps
 from vislib.plotting.scoring import plot_ap_heatmap, plot_ap_methods
-from vislib.plotting.segmentation import plot_confusion_matrix
+from vislib.plotting.segmentation import (
+    plot_confusion_matrix,
+    plot_context_reach,
+    plot_pyramid_bins,
+    plot_seed_comparison,
+)
 from vislib.plotting.training import plot_loss_curves
 from vislib.tools.benchmark.registry import WIDGETS
 from vislib.tools.benchmark.timing import load_factory, random_control_value
@@ -111,6 +116,28 @@ def _loss_curves(ax):
     )
 
 
+def _pyramid_bins(axes):
+    rng = np.random.default_rng(0)
+    pooled = [rng.uniform(0, 1, (b, b)) for b in (1, 2, 3, 6)]
+    plot_pyramid_bins(axes, rng.uniform(0, 1, (3, 128, 128)), (1, 2, 3, 6), pooled=pooled)
+
+
+def _context_reach(axes):
+    rng = np.random.default_rng(0)
+    maps = {"PSPNet, no pyramid": rng.uniform(0, 1, (128, 128)), "PSPNet": rng.uniform(0, 1, (128, 128))}
+    plot_context_reach(axes, rng.uniform(0, 1, (3, 128, 128)), (64, 60), 76, maps, frame_width=6)
+
+
+def _seed_comparison(ax):
+    names = ["FCN baseline", "SegNet", "transposed conv", "U-Net"]
+    plot_seed_comparison(
+        ax,
+        names,
+        [[0.61, 0.63, 0.6], [0.7, 0.71, 0.69], [0.72, 0.7, 0.73], [0.8, 0.79, 0.81]],
+        "trimap mIoU (2 px band)",
+    )
+
+
 def _confusion(ax):
     rng = np.random.default_rng(0)
     plot_confusion_matrix(ax, rng.integers(0, 5000, (5, 5)), ["background", "circle", "square", "triangle", "star"])
@@ -122,6 +149,9 @@ STATIC_FIGURES = {
     "plot_ap_heatmap (06)": ((1, 1, (10, 3.6)), _ap_heatmap),
     "plot_valid_taps (05)": ((1, 1, (7, 4)), _valid_taps),
     "plot_loss_curves (01)": ((1, 1, (8, 3.8)), _loss_curves),
+    "plot_pyramid_bins (04)": ((2, 4, (12, 6.6)), _pyramid_bins),
+    "plot_context_reach (04)": ((1, 3, (13, 4.8)), _context_reach),
+    "plot_seed_comparison (04)": ((1, 3, (14, 4.6)), lambda axes: _seed_comparison(axes[0])),
     "plot_confusion_matrix (04)": ((1, 1, (7.5, 5.6)), _confusion),
 }
 

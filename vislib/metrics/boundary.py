@@ -6,7 +6,8 @@ with rounded corners; one with skip connections draws the exact outline. Two sta
 
 * **Trimap IoU** (Kohli et al. 2009; used by DeepLab, Chen et al. 2016, arXiv 1606.00915): the mean IoU of the
   pixels within ``width`` pixels of a true class boundary only (a band, or "trimap", around the edges).
-  :func:`boundary_band` gives the band, :func:`trimap_scores` the scores of the pixels in it.
+  :func:`boundary_band` gives the band, :func:`trimap_scores` the scores of the pixels in it and
+  :func:`trimap_miou` their mean IoU.
 * **Boundary F-score** (Martin et al. 2004, used for segmentation by Csurka et al. 2013 and the DAVIS
   benchmark): take the boundary pixels of the prediction and of the truth; *precision* is the share of
   predicted boundary pixels within ``tolerance`` pixels of a true one, *recall* the share of true boundary
@@ -44,6 +45,7 @@ __all__ = [
     "boundary_f_score",
     "boundary_map",
     "dilate",
+    "trimap_miou",
     "trimap_scores",
 ]
 
@@ -142,6 +144,16 @@ def trimap_scores(pred, target, num_classes: int, width: int = 2) -> Segmentatio
     pred, target = _check_pair(pred, target)
     band = boundary_band(target, width)
     return SegmentationScores.from_confusion(confusion_matrix(pred[band], target[band], num_classes))
+
+
+def trimap_miou(pred, target, num_classes: int, width: int = 2) -> float:
+    """The trimap mIoU: the mean IoU of the pixels within ``width`` pixels of a boundary of ``target``.
+
+    For each class ``c``, IoU = |pred = c and target = c| / |pred = c or target = c| counted over the band
+    pixels of all images; classes with an empty union in the band are left out of the mean (NaN if none is
+    left). Equal to ``trimap_scores(pred, target, num_classes, width).mean_iou``.
+    """
+    return trimap_scores(pred, target, num_classes, width).mean_iou
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ def plot_pyramid_bins(axes, image, bins: Sequence[int], pooled: Sequence[object]
         for k in range(1, b):
             ax.axhline(k * height / b - 0.5, color="white", lw=2)
             ax.axvline(k * width / b - 0.5, color="white", lw=2)
-        _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}: {b * b} region{'s' if b > 1 else ''}")
+        _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}:\n{b * b} region{'s' if b > 1 else ''}")
         if pooled is not None and axes.shape[0] > 1:
             values = _numpy(pooled[column])
             top = max(float(_numpy(p).max()) for p in pooled) or 1.0  # one colour scale for all branches
@@ -172,7 +172,67 @@ def plot_pyramid_bins(axes, image, bins: Sequence[int], pooled: Sequence[object]
                 interpolation="nearest",
                 extent=(-0.5, width - 0.5, height - 0.5, -0.5),
             )
-            _bare(axes[1, column], f"branch output ({b} x {b}), most active channel")
+            _bare(axes[1, column], f"branch output {b} x {b}\n(most active channel)")
+
+
+def plot_context_reach(
+    axes,
+    image,
+    pixel: tuple[int, int],
+    field_size: int,
+    gradient_maps: Mapping[str, object],
+    frame_width: int | None = None,
+) -> None:
+    """How far the prediction at one pixel can look: the image with the pixel's receptive field, then one
+    panel per model with the magnitude of that pixel's score gradient over the image (log scale; the title
+    gives the share of the image's pixels with a non-zero gradient).
+
+    ``pixel`` is ``(row, col)``; ``field_size`` the side of the field of a network without global context
+    (drawn as a square around the pixel on every panel); ``gradient_maps`` maps a model's name to its
+    ``[H, W]`` gradient map (exact zeros are drawn black: pixels the prediction cannot depend on). With
+    ``frame_width`` the image's frame is outlined. ``axes`` holds ``1 + len(gradient_maps)`` panels.
+    """
+    axes = axes_list(axes)
+    if len(axes) < 1 + len(gradient_maps):
+        raise ValueError(f"need {1 + len(gradient_maps)} axes, got {len(axes)}")
+    picture = _image(image)
+    height, width = picture.shape[:2]
+    row, col = pixel
+    half = field_size / 2
+    field = (col - half + 0.5, row - half + 0.5)
+
+    def outline(ax, colour="white"):
+        ax.add_patch(Rectangle((field[0] - 0.5, field[1] - 0.5), field_size, field_size, fill=False, ec=colour, lw=2))
+        ax.plot([col], [row], marker="+", color=colour, markersize=12, mew=2)
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(height - 0.5, -0.5)
+
+    axes[0].imshow(picture, interpolation="nearest")
+    outline(axes[0])
+    if frame_width:
+        inner = (frame_width - 0.5, frame_width - 0.5)
+        axes[0].add_patch(
+            Rectangle(inner, width - 2 * frame_width, height - 2 * frame_width, fill=False, ec="black", lw=1, ls="--")
+        )
+    _bare(axes[0], f"image {height} x {width}, field {field_size} x {field_size}")
+    for ax, (name, gradient) in zip(axes[1:], gradient_maps.items()):
+        values = _numpy(gradient).astype(float)
+        positive = values[values > 0]
+        floor = float(np.percentile(positive, 1)) if positive.size else 1.0
+        shown = np.log10(np.maximum(values, floor * 1e-3))
+        ax.imshow(
+            np.where(values > 0, shown, np.nan),
+            cmap="magma",
+            vmin=np.log10(floor),
+            vmax=np.log10(values.max()) if positive.size else 0.0,
+            interpolation="nearest",
+        )
+        ax.set_facecolor("black")
+        outline(ax, "cyan")
+        reached = float((values > 0).mean())
+        _bare(ax, f"{name}: reaches {reached:.0%}")
+    for ax in axes[1 + len(gradient_maps) :]:
+        ax.set_visible(False)
 
 
 def plot_confusion_matrix(ax, confusion, class_names: Sequence[str], title: str | None = None) -> None:
@@ -234,6 +294,33 @@ def plot_model_comparison(
     ax_cost.set_ylabel("mean IoU")
     ax_cost.set_title("cost")
     ax_cost.margins(x=0.35, y=0.25)
+
+
+def plot_seed_comparison(
+    ax,
+    names: Sequence[str],
+    values: Sequence[Sequence[float]],
+    ylabel: str,
+    title: str | None = None,
+    ylim: tuple[float, float] | None = (0.0, 1.0),
+) -> None:
+    """One bar per model at the mean over seeds, each seed's value as a dot on it (``values[k]``: model
+    ``k``'s values, one per seed), the mean written above the bar."""
+    x = np.arange(len(names))
+    means = [float(np.mean(v)) for v in values]
+    ax.bar(x, means, width=0.6, color=[OKABE_ITO[k % len(OKABE_ITO)] for k in range(len(names))], alpha=0.85)
+    for k, v in enumerate(values):
+        ax.scatter(np.full(len(v), x[k]), v, s=18, color="black", zorder=3)
+        ax.annotate(
+            f"{means[k]:.3f}", (x[k], max(v)), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=9
+        )
+    ax.set_xticks(x, names, rotation=25, ha="right")
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        low = min(ylim[0], min(min(v) for v in values))
+        ax.set_ylim(low, max(ylim[1], max(max(v) for v in values) * 1.08))
+    seeds = max(len(v) for v in values)
+    ax.set_title(f"{title or ylabel} ({seeds} seed{'s' if seeds != 1 else ''})", fontsize=11)
 
 
 def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = None, alpha: float = 0.65) -> None:

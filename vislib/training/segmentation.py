@@ -9,6 +9,10 @@
   matrix (:mod:`vislib.metrics.segmentation`).
 * :func:`presence_labels`: which foreground classes appear in each mask (multi-label targets, e.g. for an
   image-level auxiliary or pre-training task).
+* :func:`compare_segmenters`: the notebook's controlled comparisons over seeds (several architectures, the
+  same data, steps and seeds; optionally one trained, frozen encoder shared by all, so that only the decoders
+  differ) -> :class:`SegmenterComparison` (mIoU, trimap mIoU, boundary F-score, time per model and seed);
+  :func:`share_encoder` copies (and freezes) an encoder into a model.
 
 A model may return a Tensor ``[N, C, H, W]`` or a dict with key ``"out"`` (torchvision's segmentation
 models), so the same loop trains both.
@@ -17,7 +21,9 @@ models), so the same loop trains both.
 from __future__ import annotations
 
 import math
+import statistics
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -25,7 +31,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
+from vislib._validation import check_callable, check_choice, check_int, check_number, check_tensor, check_type
+from vislib.metrics.boundary import boundary_f_score, trimap_miou
 from vislib.metrics.segmentation import SegmentationScores, confusion_matrix
 from vislib.progress import progress
 from vislib.training.classification import batches
@@ -121,6 +128,158 @@ def evaluate_segmenter(
         predicted = predict_masks(model, images[start : start + batch_size], batch_size)
         confusion += confusion_matrix(predicted, masks[start : start + batch_size], num_classes, ignore_index)
     return SegmentationScores.from_confusion(confusion)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Controlled comparisons over seeds
+# --------------------------------------------------------------------------------------------------------
+
+#: What :class:`SegmenterComparison` records per model and seed.
+COMPARISON_METRICS = ("miou", "trimap_miou", "boundary_f", "pixel_accuracy", "seconds", "seconds_per_step")
+
+
+@dataclass
+class SegmenterComparison:
+    """What :func:`compare_segmenters` measured.
+
+    ``scores[name]`` holds one dict per seed (in ``seeds`` order) with :data:`COMPARISON_METRICS` and
+    ``iou`` (per class); ``parameters[name]`` the trainable parameters of the full model; ``models``,
+    ``runs`` and ``predictions`` (``int64 [N, H, W]`` on the validation images) are those of the *last* seed,
+    for pictures. ``encoder_runs`` holds the shared encoder's training per seed (empty without one).
+    """
+
+    names: list[str]
+    seeds: list[int]
+    scores: dict[str, list[dict]]
+    parameters: dict[str, int]
+    models: dict[str, nn.Module]
+    runs: dict[str, SegmentationRun]
+    predictions: dict[str, Tensor]
+    encoder_runs: list[SegmentationRun] = field(default_factory=list)
+
+    def values(self, name: str, metric: str) -> list[float]:
+        """One value per seed (seed order) of ``metric`` for model ``name``."""
+        check_choice("name", name, self.names)
+        check_choice("metric", metric, COMPARISON_METRICS)
+        return [float(seed_scores[metric]) for seed_scores in self.scores[name]]
+
+    def mean(self, name: str, metric: str) -> float:
+        return statistics.fmean(self.values(name, metric))
+
+    def sd(self, name: str, metric: str) -> float:
+        """Sample standard deviation over the seeds (0 with one seed)."""
+        values = self.values(name, metric)
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    def text(self, name: str, metric: str, digits: int = 3) -> str:
+        """``"0.812 ± 0.011"`` (the mean alone with one seed)."""
+        mean = self.mean(name, metric)
+        if len(self.seeds) < 2:
+            return f"{mean:.{digits}f}"
+        return f"{mean:.{digits}f} ± {self.sd(name, metric):.{digits}f}"
+
+
+def share_encoder(model: nn.Module, encoder: nn.Module, freeze: bool = True) -> nn.Module:
+    """Copy ``encoder``'s weights (and batch-norm statistics) into ``model.encoder``; with ``freeze`` its
+    parameters stop learning (``requires_grad = False``), so training changes only the rest. Returns ``model``."""
+    check_type("model", model, nn.Module, "a segmenter with an .encoder")
+    check_type("encoder", encoder, nn.Module, "an encoder module (e.g. another model's .encoder)")
+    if not isinstance(getattr(model, "encoder", None), nn.Module):
+        raise ValueError(f"model must have an .encoder module, got {type(model).__name__} without one")
+    model.encoder.load_state_dict(encoder.state_dict())
+    for parameter in model.encoder.parameters():
+        parameter.requires_grad_(not freeze)
+    return model
+
+
+def compare_segmenters(
+    architectures: Mapping[str, Callable[[], nn.Module]],
+    train,
+    val,
+    *,
+    steps: int,
+    seeds: Sequence[int] = (0,),
+    lr: float = 3e-3,
+    batch_size: int = 8,
+    band: int = 2,
+    tolerance: int = 1,
+    shared_encoder: Callable[[], nn.Module] | None = None,
+    encoder_steps: int = 0,
+    encoder_eval_every: int | None = None,
+    show_progress: bool = False,
+) -> SegmenterComparison:
+    """Train every architecture once per seed under equal conditions and score it on ``val``.
+
+    For each seed ``s``: each ``architectures[name]()`` is built after ``torch.manual_seed(s)`` (so models
+    with the same encoder class start from the same encoder weights) and trained by :func:`train_segmenter`
+    for ``steps`` with the batch order of seed ``s``; then it is scored on ``val``: mIoU, trimap mIoU (pixels
+    within ``band`` of a true boundary, :func:`~vislib.metrics.boundary.trimap_miou`), boundary F-score
+    (``tolerance`` px), pixel accuracy, training seconds (evaluation excluded) and seconds per step.
+
+    With ``shared_encoder`` (a factory of a model with an ``.encoder``, e.g. the FCN baseline) that model is
+    first trained for ``encoder_steps`` per seed, and every architecture then starts from its trained
+    encoder, **frozen** (:func:`share_encoder`): the models differ only in what they put on top of the same
+    features. ``steps`` then counts the steps of the decoders. With ``encoder_eval_every`` the encoder's
+    training records its validation mIoU along the way (``encoder_runs[i].val_miou``).
+    """
+    check_type("architectures", architectures, Mapping, "a dict of name -> model factory")
+    if not architectures:
+        raise ValueError("architectures must name at least one model")
+    for name, make in architectures.items():
+        check_type("architectures key", name, str, "a model name (str)")
+        check_callable(f"architectures[{name!r}]", make)
+    steps = check_int("steps", steps, min_value=1)
+    check_type("seeds", seeds, (list, tuple, range), "a sequence of integer seeds")
+    seeds = [check_int(f"seeds[{i}]", s, min_value=0) for i, s in enumerate(seeds)]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must not repeat, got {seeds}")
+    band = check_int("band", band, min_value=0)
+    tolerance = check_int("tolerance", tolerance, min_value=0)
+    if shared_encoder is not None:
+        check_callable("shared_encoder", shared_encoder)
+        encoder_steps = check_int("encoder_steps", encoder_steps, min_value=1)
+        if encoder_eval_every is not None:
+            encoder_eval_every = check_int("encoder_eval_every", encoder_eval_every, min_value=1)
+    val_images, val_masks = segmentation_tensors(val)
+    names = list(architectures)
+    comparison = SegmenterComparison(names, seeds, {n: [] for n in names}, {}, {}, {}, {})
+    jobs = [(seed, name) for seed in seeds for name in names]
+    encoder = None
+    bar = progress(jobs, desc="models x seeds", disable=not show_progress)
+    for seed, name in bar:
+        if shared_encoder is not None and name == names[0]:
+            torch.manual_seed(seed)
+            source = shared_encoder()
+            tracked = {} if encoder_eval_every is None else {"val": val, "eval_every": encoder_eval_every}
+            comparison.encoder_runs.append(
+                train_segmenter(source, train, steps=encoder_steps, lr=lr, batch_size=batch_size, seed=seed, **tracked)
+            )
+            encoder = source.encoder
+        torch.manual_seed(seed)
+        model = architectures[name]()
+        check_type(f"architectures[{name!r}]()", model, nn.Module, "a torch.nn.Module")
+        if encoder is not None:
+            share_encoder(model, encoder, freeze=True)
+        run = train_segmenter(model, train, steps=steps, lr=lr, batch_size=batch_size, seed=seed)
+        predicted = predict_masks(model, val_images)
+        scores = SegmentationScores.from_confusion(confusion_matrix(predicted, val_masks, model.num_classes))
+        run.final = scores
+        comparison.scores[name].append(
+            {
+                "miou": scores.mean_iou,
+                "trimap_miou": trimap_miou(predicted, val_masks, model.num_classes, width=band),
+                "boundary_f": boundary_f_score(predicted, val_masks, tolerance=tolerance).f_score,
+                "pixel_accuracy": scores.pixel_accuracy,
+                "seconds": run.seconds,
+                "seconds_per_step": run.seconds / steps,
+                "iou": scores.iou.tolist(),
+            }
+        )
+        comparison.parameters[name] = sum(p.numel() for p in model.parameters())
+        comparison.models[name], comparison.runs[name], comparison.predictions[name] = model, run, predicted
+    return comparison
 
 
 # --------------------------------------------------------------------------------------------------------

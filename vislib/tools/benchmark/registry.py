@@ -42,7 +42,7 @@ NOTEBOOKS = [
     NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
     NotebookGoal("notebooks/02_residual_connections.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/03_grouped_convolutions.ipynb", quick_seconds=90, full_seconds=480),
-    NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=1500),
+    NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=900),
     NotebookGoal("notebooks/05_atrous_deeplab.ipynb", quick_seconds=120, full_seconds=900),
     NotebookGoal("notebooks/06_detection_scoring.ipynb", quick_seconds=90, full_seconds=300),
     NotebookGoal("notebooks/07_yolo.ipynb", quick_seconds=120, full_seconds=600),
