@@ -85,7 +85,7 @@ def plot_predictions(
             box[3] + 1,
             f"{score:.2f}",
             color="white",
-            fontsize="x-small",
+            fontsize="small",
             ha="right",
             va="top",
             bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),

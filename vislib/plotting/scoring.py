@@ -218,6 +218,6 @@ def plot_ap_heatmap(ax, ap: np.ndarray, class_names, iou_thresholds) -> None:
             ha="center",
             va="center",
             color="white" if value < 0.6 else "black",
-            fontsize="x-small",
+            fontsize="medium",  # readable when the figure is shown smaller
         )
     ax.figure.colorbar(image, ax=ax, label="AP")
