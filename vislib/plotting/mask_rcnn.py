@@ -151,7 +151,7 @@ class InstanceView(View):
             np.zeros((height, width)), cmap=ListedColormap(OVERLAP_COLORS), vmin=-0.5, vmax=3.5, interpolation="nearest"
         )
         self.overlap_ax.set_title(
-            "pasted mask > threshold vs ground truth:\nboth (green), predicted only (red), ground truth only (orange)",
+            "pasted mask > threshold vs ground truth: both\n(green), predicted only (red), truth only (orange)",
             fontsize="small",
         )
         self.iou_text = self.overlap_ax.text(
