@@ -8,7 +8,7 @@ start JupyterLab on a free localhost port with a token, open the notebook, *Run 
 * every widget's picture is shown at its natural size (rendered at 2x, shown at half its pixel size:
   scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower, shrunk as
   a whole without distortion);
-* each widget's first slider (else toggle buttons, else drop-down) changes its picture; the end-to-end latency
+* each widget's first slider (else toggle buttons, drop-down, checkbox) changes its picture; the end-to-end latency
   (key press or click -> new picture loaded) over ``MOVES`` moves is written to ``BENCHMARKS.md``;
 * in the default style each widget, controls included, fits the notebook's height in a 1440 x 900 window;
 * a screenshot of each widget goes to ``build/screenshots/<style>/``.
@@ -249,7 +249,7 @@ def _slider_handles(page, index: int):
 def _control_moves(page, index: int):
     """How a person moves the widget's first control, as ``move(k)`` for k = 0, 1, ...: arrow keys on its first
     slider; else clicks on its first toggle buttons (between the selected option and the next); else its
-    first drop-down (between two options). ``None`` for a widget without such a control."""
+    first drop-down (between two options); else its first checkbox. ``None`` for a widget without any."""
     widget = page.locator(".vislib-widget").nth(index)
     handles = _slider_handles(page, index)
     if handles.count():
@@ -269,6 +269,9 @@ def _control_moves(page, index: int):
         current = select.evaluate("s => s.selectedIndex")
         order = [(current + 1) % select.locator("option").count(), current]
         return lambda move: select.select_option(index=order[move % 2])
+    checkbox = widget.locator(".widget-checkbox input[type=checkbox]:not([disabled])").first
+    if checkbox.count():
+        return lambda move: checkbox.click()  # on, off, on, ...
     return None
 
 
@@ -355,7 +358,7 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
                     f"widget {index} is {box['height']:.0f} px high; the notebook shows {report['panel_height']} px"
                 )
             move_control = _control_moves(page, index)
-            assert move_control is not None, f"widget {index}: no slider, toggle buttons or drop-down to move"
+            assert move_control is not None, f"widget {index}: no slider, toggle buttons, drop-down or checkbox"
             before = page.locator(".vislib-widget img.vislib-picture").nth(index).get_attribute("src")
             latencies = _measure_latency(page, index, move_control)
             after = page.locator(".vislib-widget img.vislib-picture").nth(index).get_attribute("src")
