@@ -79,6 +79,8 @@ def test_readme_commands_exist_and_ci_runs_the_test_command(repository):
         assert f"make {target}" in readme, f"README must mention `make {target}`"
     ci = [line for line in (repository / ".ci/run").read_text().splitlines() if line and not line.startswith("#")]
     assert "make test" in ci, ".ci/run must call the README's test command"
+    assert any(line.startswith("make test-browser") for line in ci), ".ci/run must run the real-browser test"
+    assert re.search(r"^test-browser:", makefile, re.M) and "make test-browser" in readme
 
 
 def test_design_card_layout(repository):

@@ -1,27 +1,48 @@
-"""No text is clipped: in the default and the projector style, every text artist of every registered widget
-(the benchmark's registry) and of the static figure functions lies inside its figure."""
+"""No text is clipped and none is too small: in the default and the projector style, every text artist of every
+registered widget (the benchmark's registry) and of the main static figure functions of each topic lies inside
+its figure, and is at least ``SMALLEST_POINTS`` large as the picture is shown (a widget wider than the output
+area of a 1440-px JupyterLab window is shrunk, and its text with it)."""
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from matplotlib.text import Text
 
 from vislib.plotting import default_style, new_figure, projector_style
-from vislib.plotting.dilation import plot_valid_taps
+from vislib.plotting.detection import plot_detection_sample
+from vislib.plotting.dilation import plot_sampling_positions, plot_valid_taps
+from vislib.plotting.faster_rcnn import plot_anchors, plot_proposals_and_detections
+from vislib.plotting.figures import css_size
+from vislib.plotting.grouped_conv import plot_ilsvrc_top5
+from vislib.plotting.mask_rcnn import plot_pooler_ablation, plot_predictions
+from vislib.plotting.region_cnn import plot_proposals, plot_recall_at_counts, plot_warped_regions
+from vislib.plotting.residual import plot_block_deletion
+from vislib.plotting.roi import plot_roi_comparison
 from vislib.plotting.scoring import plot_ap_heatmap, plot_ap_methods
 from vislib.plotting.segmentation import (
     plot_confusion_matrix,
     plot_context_reach,
+    plot_model_comparison,
+    plot_overlay,
     plot_pyramid_bins,
     plot_seed_comparison,
 )
+from vislib.plotting.style import PIXEL_RATIO
+from vislib.plotting.tide import plot_error_example, plot_tide_summary
 from vislib.plotting.training import plot_loss_curves
+from vislib.plotting.yolo import plot_responsible_cell
 from vislib.tools.benchmark.registry import WIDGETS
 from vislib.tools.benchmark.timing import load_factory, random_control_value
 
 STYLES = ("default", "projector")
 TOLERANCE_PX = 1.0
+#: The smallest readable text, in points at the style's scale (the default style's "small" is 9.2 pt).
+SMALLEST_POINTS = {"default": 9.0, "projector": 9.0 * 1.6}
+#: The output area's width (CSS px) in JupyterLab at 1440 x 900 with the file browser open (measured by
+#: tests/browser in Chromium); a widget's picture wider than this is shown scaled down.
+OUTPUT_AREA_PX = 1000
 
 
 @pytest.fixture(params=STYLES)
@@ -69,6 +90,21 @@ def clipped_texts(figure) -> list[str]:
     return clipped
 
 
+def small_texts(figure, style: str, display_scale: float = 1.0) -> list[str]:
+    """The texts of ``figure`` smaller than ``SMALLEST_POINTS[style]`` when it is shown at ``display_scale``."""
+    undrawn = _undrawn_tick_labels(figure)
+    small = []
+    for text in figure.findobj(Text):
+        if id(text) in undrawn or not text.get_visible() or not text.get_text().strip():
+            continue
+        if text.axes is not None and not text.axes.get_visible():
+            continue
+        shown = text.get_fontsize() * display_scale
+        if shown < SMALLEST_POINTS[style] - 0.05:
+            small.append(f"{text.get_text()!r}: {text.get_fontsize():.1f} pt, shown as {shown:.1f} pt")
+    return small
+
+
 def test_a_clipped_text_is_caught():
     figure, ax = new_figure(figsize=(3, 2))
     ax.set_title("a title much too long for a figure three inches wide, surely clipped")
@@ -91,6 +127,13 @@ def test_registered_widgets_clip_no_text(entry, style):
         widget.figure.canvas.draw()  # a full draw: the dynamic texts too
         problems += [f"move {move}: {text}" for text in clipped_texts(widget.figure)]
     assert not problems, f"{entry.name} ({style}) clips:\n" + "\n".join(problems)
+    if style == "default":  # (the projector style is for 1920-px screens: checked at natural size)
+        width, _ = css_size(widget.figure, PIXEL_RATIO)
+        scale = min(1.0, OUTPUT_AREA_PX / width)
+    else:
+        scale = 1.0
+    small = small_texts(widget.figure, style, scale)
+    assert not small, f"{entry.name} ({style}) has unreadably small text:\n" + "\n".join(small)
 
 
 def _ap_methods(figure_axes):
@@ -143,6 +186,167 @@ def _confusion(ax):
     plot_confusion_matrix(ax, rng.integers(0, 5000, (5, 5)), ["background", "circle", "square", "triangle", "star"])
 
 
+def _block_deletion(ax):
+    result = SimpleNamespace(deleted=[0.9, 0.85, 0.2, 0.88, 0.87, 0.9], baseline=0.93)
+    plain = SimpleNamespace(deleted=[0.1, 0.12, 0.1, 0.11, 0.1, 0.1], baseline=0.9)
+    plot_block_deletion(ax, {"ResNet-14": result, "plain-14": plain})
+
+
+def _ilsvrc(ax):
+    from vislib.data.grouped_conv import load_ilsvrc_top5
+
+    plot_ilsvrc_top5(ax, load_ilsvrc_top5())
+
+
+def _model_comparison(axes):
+    names = ["FCN baseline", "U-Net", "DeepLab"]
+    plot_model_comparison(
+        axes, names, [0.61, 0.72, 0.7], [0.4, 0.55, 0.5], [0.3, 0.5, 0.45], [40, 90, 70], [120_000, 480_000, 300_000]
+    )
+
+
+def _overlay(axes):
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (64, 64, 3))
+    masks = {"wrong, in band": rng.uniform(size=(64, 64)) > 0.9, "wrong, elsewhere": rng.uniform(size=(64, 64)) > 0.95}
+    for ax in axes:
+        plot_overlay(ax, image, masks, "FCN baseline: 812 wrong pixels")
+
+
+def _sampling_positions(axes):
+    image = np.random.default_rng(0).uniform(0, 1, (33, 33))
+    for ax, dilation in zip(axes, (1, 2, 4)):
+        offsets = dilation * np.arange(-1, 2)
+        rows, cols = np.meshgrid(16 + offsets, 16 + offsets, indexing="ij")
+        plot_sampling_positions(ax, image, rows.ravel(), cols.ravel(), dilation)
+
+
+def _shapes(count=4):
+    from vislib.data.shapes import ShapesDataset
+
+    dataset = ShapesDataset(count, image_size=128, seed=0)
+    return dataset, [dataset[i] for i in range(count)]
+
+
+def _detection_samples(axes):
+    dataset, samples = _shapes()
+    for ax, (index, (image, target)) in zip(axes, enumerate(samples)):
+        plot_detection_sample(ax, image, target, dataset.classes, title=f"image {index}")
+
+
+def _tide_figure(axes):
+    delta = {"Cls": 0.021, "Loc": 0.134, "Both": 0.004, "Dupe": 0.012, "Bkg": 0.046, "Miss": 0.088}
+    plot_tide_summary(axes[0], delta, title="TIDE: simulated detector, AP@.5 = 0.712")
+    axes[1].remove()  # (plot_analyze needs a COCO analysis: tested with notebook 06)
+
+
+def _error_examples(axes):
+    picture = np.random.default_rng(0).uniform(0, 1, (128, 128, 3))
+    box = (30.0, 30.0, 70.0, 80.0)
+    for ax, error in zip(axes, ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")):
+        plot_error_example(ax, picture, box, "triangle", (40.0, 32.0, 80.0, 82.0), "square", error)
+
+
+def _responsible_cell(axes):
+    from vislib.data.photos import load_photo
+
+    plot_responsible_cell(axes[0], load_photo("astronaut", 448), (30.0, 20.0, 330.0, 448.0), 7)
+    axes[1].bar(range(30), np.linspace(0, 1, 30))
+    axes[1].set(ylabel="target value", title="the 30 numbers of cell (3, 2): B = 2 boxes, then 20 classes")
+
+
+def _random_boxes(count, size, seed=0):
+    rng = np.random.default_rng(seed)
+    corners = rng.uniform(0, size * 0.7, (count, 2))
+    sides = rng.uniform(size * 0.1, size * 0.3, (count, 2))
+    return np.concatenate([corners, corners + sides], axis=1)
+
+
+def _proposals(axes):
+    from vislib.data.photos import load_photo
+
+    photo, boxes = load_photo("astronaut", 256), _random_boxes(300, 256)
+    plot_proposals(axes[0], photo, boxes, count=300, title="the first 300 proposals")
+    plot_proposals(axes[1], photo, boxes, count=0, numbered=16, title="the first 16, numbered")
+
+
+def _warped(ax):
+    import torch
+
+    plot_warped_regions(ax, torch.rand(16, 3, 56, 56), ncols=8, boxes=_random_boxes(16, 256))
+
+
+def _proposals_and_detections(axes):
+    import torch
+
+    dataset, samples = _shapes()
+    for k, (image, target) in enumerate(samples):
+        boxes = torch.as_tensor(_random_boxes(20, 128, seed=k), dtype=torch.float32)
+        found = {"boxes": boxes, "scores": torch.linspace(1, 0.1, 20)}
+        detected = {
+            "boxes": boxes[:4],
+            "scores": torch.tensor([0.98, 0.9, 0.7, 0.3]),
+            "labels": torch.tensor([1, 2, 3, 4]),
+        }
+        pair = axes[k // 2, 2 * (k % 2) : 2 * (k % 2) + 2]
+        plot_proposals_and_detections(pair, image, found, detected, dataset.classes, ground_truth=target, top=15)
+
+
+def _anchors(ax):
+    from vislib.models.faster_rcnn import DEFAULT_ANCHOR_SIZES, DEFAULT_ASPECT_RATIOS, anchor_grid
+
+    dataset, samples = _shapes(1)
+    anchors, centres = anchor_grid(128, 16, DEFAULT_ANCHOR_SIZES, DEFAULT_ASPECT_RATIOS)
+    plot_anchors(
+        ax,
+        samples[0][0],
+        anchors,
+        centres,
+        DEFAULT_ANCHOR_SIZES,
+        DEFAULT_ASPECT_RATIOS,
+        locations=[36, 100],
+        title="anchors at two locations",
+    )
+
+
+def _recall_at_counts(ax):
+    counts = [1, 2, 5, 10, 20, 50, 100]
+    plot_recall_at_counts(ax, counts, {"selective search": np.linspace(0.05, 0.7, 7), "RPN": np.linspace(0.3, 0.98, 7)})
+
+
+def _roi_comparison(axes):
+    from vislib.states.roi import RoIAlignExplorer
+
+    explorer = RoIAlignExplorer()
+    state = explorer.state(
+        x=70, y=14, width=88, height=76, output_size=7, sampling_ratio=2, aligned=True, stride=16, bin_row=3, bin_col=3
+    )
+    plot_roi_comparison(axes, state, explorer.photo)
+
+
+def _mask_predictions(axes):
+    import torch
+
+    dataset, samples = _shapes()
+    for ax, (image, target) in zip(axes, samples):
+        count = len(target["boxes"])
+        prediction = {
+            "boxes": target["boxes"],
+            "labels": target["labels"],
+            "scores": torch.linspace(0.99, 0.6, count),
+            "masks": torch.zeros(count, 128, 128),
+        }
+        plot_predictions(ax, image, prediction, dataset.classes, title="Mask R-CNN: 3 detections")
+
+
+def _pooler_ablation(ax):
+    scores = {
+        name: {metric: [0.5 + 0.1 * k, 0.52 + 0.1 * k, 0.49 + 0.1 * k] for metric in ("AP", "AP50", "AP75")}
+        for k, name in enumerate(("RoIAlign", "RoIPool"))
+    }
+    plot_pooler_ablation(ax, scores)
+
+
 #: Static figure functions on made-up inputs, at the figure sizes the notebooks use.
 STATIC_FIGURES = {
     "plot_ap_methods (06)": ((1, 3, (14, 4)), _ap_methods),
@@ -153,6 +357,23 @@ STATIC_FIGURES = {
     "plot_context_reach (04)": ((1, 3, (13, 4.8)), _context_reach),
     "plot_seed_comparison (04)": ((1, 3, (14, 4.6)), lambda axes: _seed_comparison(axes[0])),
     "plot_confusion_matrix (04)": ((1, 1, (7.5, 5.6)), _confusion),
+    "plot_block_deletion (02)": ((1, 1, (9, 3.8)), _block_deletion),
+    "plot_ilsvrc_top5 (03)": ((1, 1, (10, 4.5)), _ilsvrc),
+    "plot_model_comparison (04)": ((1, 3, (14, 4.6)), _model_comparison),
+    "plot_overlay (04)": ((1, 4, (13, 3.9)), _overlay),
+    "plot_sampling_positions (05)": ((1, 3, (12, 4.4)), _sampling_positions),
+    "plot_detection_sample (06)": ((1, 4, (12, 3.4)), _detection_samples),
+    "plot_error_example (06)": ((1, 6, (18, 3.6)), _error_examples),
+    "plot_tide_summary (06, 07, 08)": ((1, 2, (14, 4.5)), _tide_figure),
+    "plot_responsible_cell (07)": ((1, 2, (13, 5)), _responsible_cell),
+    "plot_proposals (08)": ((1, 2, (13, 6.2)), _proposals),
+    "plot_warped_regions (08)": ((1, 1, (11, 3.3)), _warped),
+    "plot_proposals_and_detections (08)": ((2, 4, (16, 8.4)), _proposals_and_detections),
+    "plot_anchors (08)": ((1, 1, (8, 5.6)), _anchors),
+    "plot_recall_at_counts (08)": ((1, 1, (7, 3.8)), _recall_at_counts),
+    "plot_roi_comparison (08)": ((1, 5, (14, 7.2)), _roi_comparison),
+    "plot_predictions (09)": ((1, 4, (16, 4.2)), _mask_predictions),
+    "plot_pooler_ablation (09)": ((1, 1, (8, 4)), _pooler_ablation),
 }
 
 
@@ -164,3 +385,5 @@ def test_static_figures_clip_no_text(name, style):
     figure.canvas.draw()
     problems = clipped_texts(figure)
     assert not problems, f"{name} ({style}) clips:\n" + "\n".join(problems)
+    small = small_texts(figure, style)  # (at natural size: a notebook chooses its figures' widths)
+    assert not small, f"{name} ({style}) has unreadably small text:\n" + "\n".join(small)

@@ -53,10 +53,10 @@ def test_rejected_values_show_the_message_and_keep_the_picture():
     widget = _line_widget([])
     before = widget.image.value
     assert widget.set(slope=9.5) == {}
-    assert "slope must be at most 9" in widget.message.value
+    assert "slope must be at most 9" in widget.message.value and widget.message.layout.display == ""
     assert widget.image.value == before
     widget.set(slope=2.0)
-    assert widget.message.value == ""
+    assert widget.message.value == "" and widget.message.layout.display == "none"  # no empty gap
 
 
 def test_bad_construction_is_explained():

@@ -32,7 +32,7 @@ def plot_detection_sample(
             box[1] - 1,
             class_names[label - 1],
             color="white",
-            fontsize="x-small",
+            fontsize="small",
             va="bottom",
             bbox=dict(facecolor=color, edgecolor="none", pad=1),
         )

@@ -71,7 +71,7 @@ def plot_anchors(ax, image, anchors, centres, sizes, aspect_ratios, *, locations
         Line2D([], [], color="black", linestyle=RATIO_STYLES[r], label=f"h/w = {ratio:g}")
         for r, ratio in enumerate(aspect_ratios)
     ]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small", frameon=False)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
 
 
 def plot_proposals_and_detections(
@@ -120,7 +120,7 @@ def plot_proposals_and_detections(
             y1,
             f"{class_names[int(label) - 1]} {score:.2f}",
             color="white",
-            fontsize="x-small",
+            fontsize="small",
             va="bottom",
             bbox=dict(facecolor=color, edgecolor="none", pad=1),
         )

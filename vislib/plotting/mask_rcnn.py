@@ -87,7 +87,7 @@ def plot_predictions(
             box[3] + 1,
             f"{score:.2f}",
             color="white",
-            fontsize="x-small",
+            fontsize="small",
             ha="right",
             va="top",
             bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
@@ -159,7 +159,7 @@ class InstanceView(View):
         self.probs_ax.figure.colorbar(scale, ax=self.probs_ax, shrink=0.8, label="probability")
         self.overlap = self.overlap_ax.imshow(np.zeros((height, width, 4), np.uint8), interpolation="nearest")
         self.overlap_ax.set_title(
-            "mask > threshold vs ground truth: both (green),\npredicted only (red), ground truth only (orange)",
+            "pasted mask > threshold vs ground truth: both\n(green), predicted only (red), truth only (orange)",
             fontsize="small",
         )
         self.iou_text = self.overlap_ax.text(

@@ -125,7 +125,7 @@ def plot_warped_regions(ax, warped, *, ncols: int = 8, boxes=None, pad: int = 2,
                 y + size - 1,
                 f"{width:.0f}×{height:.0f}",
                 color="white",
-                fontsize="xx-small",
+                fontsize="small",
                 ha="right",
                 va="bottom",
                 bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
@@ -179,7 +179,7 @@ def plot_rcnn_timing(ax, timing, *, per_region: bool = False) -> None:
             f"Fast R-CNN {timing.speedup:.0f}× faster (without selective search)",
             fontsize="small",
         )
-    ax.legend(loc="lower right", fontsize="x-small", ncol=2)
+    ax.legend(loc="lower right", fontsize="small", ncol=2)
 
 
 def plot_recall_at_counts(ax, counts, recalls: dict, *, iou_threshold: float = 0.5) -> None:
@@ -210,7 +210,7 @@ def _number(ax, x: float, y: float, k: int) -> None:
         y,
         str(k),
         color="white",
-        fontsize="x-small",
+        fontsize="small",
         va="top",
         bbox=dict(facecolor="black", alpha=0.75, edgecolor=OKABE_ITO[k % 7], linewidth=1.5, pad=1),
     )

@@ -381,7 +381,7 @@ class _CloseupPanel:
         ax.grid(False)
         for side in ("top", "right", "bottom", "left"):
             ax.spines[side].set_visible(False)
-        ax.set_title("E · the selected sample = Σ weight w × value v", fontsize="medium", loc="left")
+        ax.set_title("E · the sample = Σ weight w × value v", fontsize="medium", loc="left")
         ax.set_xlabel(" ", fontsize="large")  # room for the value, written over it
         self.value = cached_text(
             ax, 0.5, -0.02, ha="center", va="top", fontsize="large", color="black", fontweight="bold"

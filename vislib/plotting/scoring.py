@@ -138,7 +138,7 @@ class ThresholdView(View):
             xlim=(0, 1.02), ylim=(0, 1.02), xlabel="recall = TP / (TP + FN)", ylabel="precision = TP / (TP + FP)"
         )
         self.curve_ax.legend(loc="lower left", fontsize="small")
-        self.curve_title = self.curve_ax.set_title(" ")
+        self.curve_title = self.curve_ax.set_title(" \n \n ")  # room for the three lines of update()
         return [
             *(p for patches in self.detection_patches + self.missed_patches for p in patches),
             *self.titles,
@@ -171,10 +171,12 @@ class ThresholdView(View):
         self.curve.set_data(state.curve_recall, state.curve_precision)
         precision = state.precision if not math.isnan(state.precision) else 1.0
         self.point.set_data([state.recall], [precision])
-        shown_precision = "n/a (nothing kept)" if math.isnan(state.precision) else f"{state.precision:.2f}"
-        self.curve_title.set_text(
-            f"threshold {state.score_threshold:.2f}: precision {shown_precision}, "
-            f"recall {state.recall:.2f}\n(TP {state.tp}, FP {state.fp}, FN {state.fn})"
+        nothing_kept = math.isnan(state.precision)
+        shown_precision = "n/a" if nothing_kept else f"{state.precision:.2f}"
+        self.curve_title.set_text(  # three short lines: it fits above the narrow curve panel
+            f"threshold {state.score_threshold:.2f}{': nothing kept' if nothing_kept else ''}\n"
+            f"precision {shown_precision}, recall {state.recall:.2f}\n"
+            f"(TP {state.tp}, FP {state.fp}, FN {state.fn})"
         )
 
 
@@ -220,6 +222,6 @@ def plot_ap_heatmap(ax, ap: np.ndarray, class_names, iou_thresholds) -> None:
             ha="center",
             va="center",
             color="white" if value < 0.6 else "black",
-            fontsize="x-small",
+            fontsize="medium",  # readable when the figure is shown smaller
         )
     ax.figure.colorbar(image, ax=ax, label="AP")

@@ -66,7 +66,7 @@ def _bare(ax, title=None):
     for spine in ax.spines.values():
         spine.set_visible(False)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize="medium")
 
 
 def plot_label_map(ax, labels, num_classes: int, title: str | None = None) -> None:
@@ -121,7 +121,7 @@ def plot_stage_maps(
                         f"{number:g}",
                         ha="center",
                         va="center",
-                        fontsize=11,
+                        fontsize="medium",
                         color="black" if number > 0.6 * top else "white",
                     )
         _bare(ax, f"{name}\n{' x '.join(str(s) for s in shape)}")
@@ -245,7 +245,9 @@ def plot_confusion_matrix(ax, confusion, class_names: Sequence[str], title: str 
     for t in range(k):
         for p in range(k):
             colour = "white" if share[t, p] > 0.6 else "black"
-            ax.text(p, t, f"{share[t, p]:.2f}\n({counts[t, p]:,})", ha="center", va="center", fontsize=8, color=colour)
+            ax.text(
+                p, t, f"{share[t, p]:.2f}\n({counts[t, p]:,})", ha="center", va="center", fontsize="small", color=colour
+            )
     ax.set_xticks(range(k), class_names, rotation=30, ha="right")
     ax.set_yticks(range(k), class_names)
     ax.set_xlabel("predicted class")
@@ -274,7 +276,7 @@ def plot_model_comparison(
     ax_iou.set_xticks(x, names, rotation=30, ha="right")
     ax_iou.set_ylabel("mean IoU")
     ax_iou.set_ylim(0, 1)
-    ax_iou.legend(loc="upper left", fontsize=9)
+    ax_iou.legend(loc="upper left", fontsize="small")
     ax_iou.set_title("region quality")
     ax_f.bar(x, boundary_f, color=OKABE_ITO[2])
     ax_f.set_xticks(x, names, rotation=30, ha="right")
@@ -288,7 +290,7 @@ def plot_model_comparison(
             (seconds[k], miou[k]),
             textcoords="offset points",
             xytext=(6, 4),
-            fontsize=8,
+            fontsize="small",
         )
     ax_cost.set_xlabel("training time (s)")
     ax_cost.set_ylabel("mean IoU")
@@ -346,7 +348,7 @@ def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = Non
             loc="upper center",
             bbox_to_anchor=(0.5, -0.02),
             frameon=False,
-            fontsize=8,
+            fontsize="small",
             ncol=len(handles),
         )
 

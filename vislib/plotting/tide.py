@@ -59,7 +59,7 @@ def plot_tide_summary(ax, delta_ap: dict, title: str = "", ymax: float = 0.5, la
                     (bar.get_x() + bar.get_width() / 2, min(h, ymax)),
                     ha="center",
                     va="bottom",
-                    fontsize="x-small",
+                    fontsize="small",
                 )
     ax.set_xticks(x, [f"{t}\n{ERROR_NAMES[t].split(' (')[0]}" for t in ERROR_TYPES], fontsize="small")
     ax.set_ylim(0, ymax)
@@ -84,7 +84,7 @@ def plot_analyze(ax, analysis, area: str = "all", title: str = ""):
         ax.plot(recall, upper, color="0.3", linewidth=0.6)
         lower = upper
     ax.set(xlim=(0, 1), ylim=(0, 1.0), xlabel="recall", ylabel="precision")
-    ax.legend(loc="lower left", fontsize="x-small", title="[AP] curve", title_fontsize="x-small")
+    ax.legend(loc="lower left", fontsize="small", title="[AP] curve", title_fontsize="small")
     ax.set_title(title or f"COCO analyze(): PR curves, area {area}")
 
 

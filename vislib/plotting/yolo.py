@@ -71,7 +71,7 @@ class GridView(View):
                 0,
                 "",
                 color="white",
-                fontsize="x-small",
+                fontsize="small",
                 va="bottom",
                 bbox=dict(facecolor="black", alpha=0.6, edgecolor="none", pad=1),
             )
@@ -83,11 +83,10 @@ class GridView(View):
         for ax in (self.all_ax, self.above_ax, self.kept_ax):
             draw_grid(ax, state.image_size, state.grid_size)
             ax.set_xticks([]), ax.set_yticks([])
-        self.all_ax.set_title(f"all S·S·B = {count} boxes (opacity ∝ confidence)", fontsize="small")
-        self.above_ax.set_title("confidence ≥ threshold (before NMS)", fontsize="small")
-        self.kept_ax.set_title(
-            "after NMS (ground truth dashed);\nprecision and recall over all held-out images", fontsize="small"
-        )
+        # Titles at the style's title size (readable when the picture is shown smaller), two short lines each.
+        self.all_ax.set_title(f"all S·S·B = {count} boxes\n(opacity ∝ confidence)")
+        self.above_ax.set_title("confidence ≥ threshold\n(before NMS)")
+        self.kept_ax.set_title("after NMS (ground truth dashed);\nP and R over all held-out images")
         # The changing numbers are short texts under the pictures: a glyph costs about as much to draw as a box.
         self.above_count = self.above_ax.text(
             0.5, -0.02, "", transform=self.above_ax.transAxes, ha="center", va="top", fontsize="small"

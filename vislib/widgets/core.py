@@ -176,7 +176,7 @@ class Interactive:
             self._backgrounds.clear()
             self._show_error("drawing", error)
             return {}
-        self.message.value = ""
+        self._set_message("")
         self.image.value = image
         done = time.perf_counter()
         self.last_state = state
@@ -198,7 +198,8 @@ class Interactive:
             ),
         )
         self.image.add_class("vislib-picture")
-        self.message = ipywidgets.HTML()
+        # The message line takes no room while it is empty (an empty HTML widget is a 30-px gap).
+        self.message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
         for control in self.controls.values():
             _fit_label(control)
         controls = list(self.controls.values())
@@ -220,7 +221,14 @@ class Interactive:
     def _show_error(self, where: str, error: Exception) -> None:
         logger.error("%s widget: the %s failed for %s", type(self).__name__, where, self.values(), exc_info=error)
         text = f"{type(error).__name__} in the {where}: {error}"
-        self.message.value = f"<span style='color:#D55E00'>{html.escape(text)}</span>"
+        self._set_message(f"<span style='color:#D55E00'>{html.escape(text)}</span>")
+
+    def _set_message(self, value: str) -> None:
+        """Show ``value`` in the message line, or hide the line when there is nothing to say."""
+        display = "" if value else "none"
+        if self.message.layout.display != display:
+            self.message.layout.display = display
+        self.message.value = value
 
     def _clear(self) -> None:
         for extra in [ax for ax in self.figure.axes if ax not in self._baseline_axes]:

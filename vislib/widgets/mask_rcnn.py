@@ -37,7 +37,7 @@ def instance_explorer_widget(explorer: InstanceExplorer, class_names) -> Interac
         controls,
         nrows=1,
         ncols=3,
-        figsize=(12, 4.3),
+        figsize=(12.5, 4.5),  # 1000 CSS px: fits the output area of a 1440-px screen
         controls_per_row=3,
         image_format="jpeg",
         max_backgrounds=images,

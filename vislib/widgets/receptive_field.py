@@ -95,6 +95,7 @@ def _disable_missing_layers(widget: Interactive, explorer: ReceptiveFieldExplore
             if missing
             else ""
         )
+        note.layout.display = "" if missing else "none"  # no empty gap above the picture
 
     widget.controls["preset"].observe(update, names="value")
     update()

@@ -69,7 +69,7 @@ def roi_align_widget(
         view,
         controls,
         ncols=5,
-        figsize=(14, 7.2),
+        figsize=(12.5, 5.6),  # 1000 CSS px wide (a 1440-px screen); the square pictures fill its height
         controls_per_row=4,
         image_format="jpeg",
         warm_up=every_background,

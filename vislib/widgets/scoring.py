@@ -50,7 +50,7 @@ def precision_recall_widget(detector: SimulatedDetector, images) -> Interactive:
         ThresholdView(images),
         controls,
         ncols=len(images) + 1,
-        figsize=(5 * (len(images) + 1), 5.2),
+        figsize=(4.15 * (len(images) + 1), 4.5),  # two pictures and the curve: 1000 CSS px, a 1440-px screen
         controls_per_row=4,
         image_format="jpeg",
     )
