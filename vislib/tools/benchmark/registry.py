@@ -75,6 +75,7 @@ MEASUREMENTS = [
     Measurement("YOLO training run (07)", "vislib.tools.benchmark.measurements:measure_yolo_training"),
     Measurement("TIDE error analysis, 300 images (06)", "vislib.tools.benchmark.measurements:measure_tide_analysis"),
     Measurement("nms against torchvision (issue 20)", "vislib.tools.benchmark.measurements:measure_nms"),
+    Measurement("shared cores (issue 18)", "vislib.tools.benchmark.measurements:measure_shared_cores"),
 ]
 
 
