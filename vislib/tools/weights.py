@@ -45,7 +45,11 @@ class Headline:
     data: dict
     settings: Any
     monitor: Any
-    evaluate: Callable[[torch.nn.Module], dict]  # the model's metric on the held-out images
+    evaluate: Callable[[torch.nn.Module, Any], dict]  # (model, held-out data set) -> the model's metric on it
+
+    @property
+    def held_out(self):
+        return self.data["held_out"]
 
 
 def yolo_07(profile: Profile = FULL, device="cpu") -> Headline:
@@ -66,7 +70,7 @@ def yolo_07(profile: Profile = FULL, device="cpu") -> Headline:
         {"train": train_set, "held_out": held_out},
         recipe,
         monitor,
-        lambda model: _box_ap50(model, held_out, predict),
+        lambda model, images: _box_ap50(model, images, predict),
     )
 
 
@@ -93,7 +97,7 @@ def faster_rcnn_08(profile: Profile = FULL, device="cpu") -> Headline:
         {"train": train_set, "held_out": held_out},
         settings,
         monitor,
-        lambda model: _box_ap50(model, held_out, predict),
+        lambda model, images: _box_ap50(model, images, predict),
     )
 
 
@@ -114,9 +118,9 @@ def mask_rcnn_09(profile: Profile = FULL, device="cpu") -> Headline:
     model = small_mask_rcnn(num_classes=len(classes) + 1, image_size=size)
     monitor = TrainingMonitor(lambda m: predict(m, held_out), ground_truth, classes, masks=True, live=False)
 
-    def mask_ap50(trained_model) -> dict:
-        value = evaluate(trained_model, held_out, ground_truth=ground_truth)["segm"]["AP50"]
-        return {"name": "mask AP@.5", "value": float(value), "images": len(held_out)}
+    def mask_ap50(trained_model, images) -> dict:
+        value = evaluate(trained_model, images, ground_truth=ground_truth if images is held_out else None)
+        return {"name": "mask AP@.5", "value": float(value["segm"]["AP50"]), "images": len(images)}
 
     return Headline(
         "09_mask_rcnn",
@@ -175,7 +179,7 @@ def ship(
         retrain=retrain,
     )
     seconds = time.perf_counter() - start
-    full_metric = headline.evaluate(headline.model)
+    full_metric = headline.evaluate(headline.model, headline.held_out)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.safetensors"
     # Half precision, when it keeps the metric: the record's last held-out evaluation is then the half-precision
@@ -183,7 +187,7 @@ def ship(
     half_model = HEADLINES[name](profile).model
     store.save_weights(headline.model, path, {}, half=True)
     store.load_weights(half_model, path)
-    half_metric = headline.evaluate(half_model)
+    half_metric = headline.evaluate(half_model, headline.held_out)
     half = abs(half_metric["value"] - full_metric["value"]) <= tolerance
     if half:
         monitor = headline.monitor
@@ -194,7 +198,7 @@ def ship(
     store.save_weights(headline.model, path, entry, half=half)
     kept = "float16" if half else "float32"
     print(f"{name}: {full_metric} in float32, {half_metric['value']:.4f} in float16: shipping {kept}")
-    return {
+    entry = {
         "file": path.name,
         "key": key,
         "sha256": store.sha256_of(path),
@@ -217,6 +221,40 @@ def ship(
         "torch": torch.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    entry.update(checks(name, path))
+    return entry
+
+
+#: The tests re-evaluate each shipped file on the first CHECK_IMAGES held-out images (a few seconds each).
+CHECK_IMAGES = 50
+
+
+def check_metric(name: str, path: Path, images: int = CHECK_IMAGES) -> dict:
+    """The metric of the weights in ``path`` on the first ``images`` held-out images of ``name``'s headline run."""
+    headline = HEADLINES[name](FULL)
+    store.load_weights(headline.model, path)
+    held_out = headline.held_out
+    subset = type(held_out)(images, image_size=held_out.image_size, seed=held_out.seed)  # the first images
+    return headline.evaluate(headline.model, subset)
+
+
+def quick_run(name: str) -> dict:
+    """The key and metric of ``name``'s training in the quick profile (seconds on 2 CPU cores): the manifest keeps
+    them, and a test trains it again and compares, so that the training code behind the shipped file is checked
+    without its minutes of training."""
+    headline = HEADLINES[name](Profile("quick"))
+    key = headline_key(headline)
+    run = headline.train()
+    return {
+        "key": key,
+        "final_epoch_loss": run.epoch_losses[-1],
+        "metric": headline.evaluate(headline.model, headline.held_out),
+    }
+
+
+def checks(name: str, path: Path) -> dict:
+    """The manifest's checks of ``name``: the shipped file's metric on a few held-out images, and a quick run."""
+    return {"check": check_metric(name, path), "quick_run": quick_run(name)}
 
 
 def prepare(notebooks: list[str] | None = None) -> None:
