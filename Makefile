@@ -35,9 +35,9 @@ setup: $(INSTALLED)
 lab: $(INSTALLED)
 	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) $(LAB_ARGS) 00_start_here.ipynb
 
-## Unit tests plus every notebook run top to bottom by nbval, in the quick profile.
+## Unit tests plus every notebook run top to bottom by nbval, in the quick profile (training for real: no cached weights).
 test: $(INSTALLED)
-	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
+	VISLIB_PROFILE=quick VISLIB_RETRAIN=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
 ## The notebooks in a real browser: JupyterLab in the system's Chromium (Playwright), default and projector
 ## style; screenshots into build/screenshots/, latencies into BENCHMARKS.md. BROWSER_ARGS="-k 06" for one notebook.

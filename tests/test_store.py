@@ -145,11 +145,18 @@ def test_a_real_training_run_and_its_monitor_history_come_back():
     data = {"train": train_set, "held_out": held_out}
     model, monitor = build()
     run = store.trained(
-        "yolo", model, lambda: train_detector(model, train_set, epochs=2, on_epoch=monitor), data=data, settings={}
+        "yolo",
+        model,
+        lambda: train_detector(model, train_set, epochs=2, on_epoch=monitor),
+        data=data,
+        settings={},
+        monitor=monitor,
     )
     assert run.provenance.source == "trained" and run.provenance.metric["images"] == 6
     again, restored_monitor = build()
-    restored = store.trained("yolo", again, lambda: pytest.fail("trained again"), data=data, settings={})
+    restored = store.trained(
+        "yolo", again, lambda: pytest.fail("trained again"), data=data, settings={}, monitor=restored_monitor
+    )
     assert type(restored) is DetectorTrainingRun and restored.provenance.source == "cache"
     assert restored.loss_parts == run.loss_parts and restored.dropped_objects == run.dropped_objects
     assert restored_monitor.history.ap50 == monitor.history.ap50
