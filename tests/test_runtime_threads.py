@@ -62,6 +62,9 @@ def test_configure_threads_sets_torch_from_the_variable_or_the_cpus(monkeypatch)
         monkeypatch.setenv("VISLIB_THREADS", "1")
         assert runtime.configure_threads() == 1 and torch.get_num_threads() == 1
         monkeypatch.delenv("VISLIB_THREADS")
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a user's OpenMP setting is kept
+        assert runtime.configure_threads() == 1
+        monkeypatch.delenv("OMP_NUM_THREADS")
         assert runtime.configure_threads() == runtime.available_cpus() == torch.get_num_threads()
         assert runtime.configure_threads(1) == 1
         monkeypatch.setenv("VISLIB_THREADS", "two")

@@ -122,7 +122,8 @@ _configured_threads: int | None = None
 
 
 def configure_threads(threads: int | None = None) -> int:
-    """Give PyTorch ``threads`` CPU threads (default ``VISLIB_THREADS``, else :func:`available_cpus`); return it.
+    """Give PyTorch ``threads`` CPU threads (default ``VISLIB_THREADS``, else ``OMP_NUM_THREADS``, else
+    :func:`available_cpus`); return it.
 
     :func:`device` and :func:`seed_everything` call this once per process, so no notebook sets thread counts.
     """
@@ -133,7 +134,8 @@ def configure_threads(threads: int | None = None) -> int:
         wanted = os.environ.get(THREADS_VARIABLE, "").strip()
         if wanted and not (wanted.isdigit() and int(wanted) > 0):
             raise ValueError(f"environment variable {THREADS_VARIABLE} must be a positive integer, got {wanted!r}")
-        threads = int(wanted) if wanted else available_cpus()
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        threads = int(wanted) if wanted else int(omp) if omp.isdigit() and int(omp) > 0 else available_cpus()
     threads = check_int("threads", threads, min_value=1)
     torch.set_num_threads(threads)
     _configured_threads = threads
