@@ -203,35 +203,57 @@ SHARED_CORES_GOAL = 2.5
 def measure_shared_cores(notebook: str = SHARED_CORES_NOTEBOOK) -> list[tuple]:
     """One notebook run quiet, then beside one CPU-bound process of its own making (issue 18: at most 2.5x).
 
-    The load is a Python busy loop at the benchmark's own priority; the kernel gets the runtime's thread count
-    (:func:`vislib.runtime.available_cpus`) and ``OMP_WAIT_POLICY=PASSIVE``. The load average is reported with
-    the times: other processes on the machine shift both runs alike, not their ratio.
+    The load is a Python busy loop at the benchmark's own priority. The kernels get ``OMP_WAIT_POLICY=PASSIVE``
+    and the runtime's thread count (:func:`vislib.runtime.available_cpus`); the same pair of runs with one torch
+    thread (``VISLIB_THREADS=1``) follows, for comparison. The load average is reported with the times: other
+    processes on the machine shift both runs of a pair alike, not their ratio.
     """
+    import os
+
+    from vislib.tools.benchmark.registry import REPOSITORY
+
+    path = REPOSITORY / notebook
+    rows = [
+        ("load average (1 min) before the runs", os.getloadavg()[0], "", "", None),
+        ("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "unset"), "", "", None),
+    ]
+    for threads in (None, 1):
+        label = f"{runtime.available_cpus()} threads (the CPUs available)" if threads is None else "1 thread"
+        quiet, loaded = _quiet_and_loaded(path, threads)
+        ratio = loaded / quiet
+        goal = f"<= {SHARED_CORES_GOAL}" if threads is None else ""
+        rows += [
+            (f"{path.name}, {label}: quiet", quiet, "s", "", None),
+            (f"{path.name}, {label}: beside one CPU-bound process", loaded, "s", "", None),
+            (f"{label}: slow-down beside it", ratio, "x", goal, ratio <= SHARED_CORES_GOAL if goal else None),
+        ]
+    return rows
+
+
+def _quiet_and_loaded(path, threads: int | None) -> tuple[float, float]:
     import os
     import subprocess
     import sys
 
-    from vislib.tools.benchmark.registry import REPOSITORY
     from vislib.tools.benchmark.timing import run_notebook
 
-    path = REPOSITORY / notebook
-    load_before = os.getloadavg()[0]
-    quiet = run_notebook(path)["wall_s"]
-    load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    before = os.environ.get(runtime.THREADS_VARIABLE)
+    if threads is not None:
+        os.environ[runtime.THREADS_VARIABLE] = str(threads)  # the kernels inherit the environment
     try:
-        loaded = run_notebook(path)["wall_s"]
+        quiet = run_notebook(path)["wall_s"]
+        load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            loaded = run_notebook(path)["wall_s"]
+        finally:
+            load.kill()
+            load.wait()
     finally:
-        load.kill()
-        load.wait()
-    ratio = loaded / quiet
-    return [
-        (f"{path.name} quiet", quiet, "s", "", None),
-        (f"{path.name} beside one CPU-bound process", loaded, "s", "", None),
-        ("slow-down when sharing the cores", ratio, "x", f"<= {SHARED_CORES_GOAL}", ratio <= SHARED_CORES_GOAL),
-        ("load average (1 min) before the runs", load_before, "", "", None),
-        ("CPUs available / torch threads", f"{runtime.available_cpus()}", "", "", None),
-        ("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "unset"), "", "", None),
-    ]
+        if before is None:
+            os.environ.pop(runtime.THREADS_VARIABLE, None)
+        else:
+            os.environ[runtime.THREADS_VARIABLE] = before
+    return quiet, loaded
 
 
 HEADLINE_GOAL_S = 30.0
