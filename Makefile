@@ -13,8 +13,12 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told to (containers and CI machines often are root).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 NB ?=
+# OpenMP threads that wait by sleeping, not spinning: notebooks sharing their cores with another CPU-bound process
+# (a second kernel, a CI job) otherwise slow down 10x and more (issue 18). Kernels import torch before vislib, so
+# vislib.runtime cannot set it for them: the commands below pass it on.
+export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup lab test test-browser lint check strip student-notebooks benchmark clean
+.PHONY: setup lab test test-browser lint check strip student-notebooks benchmark weights prepare clean
 
 $(INSTALLED): pyproject.toml
 	@echo "Setting up $(VENV) (first run only: PyTorch alone is a few GB, allow a few minutes)"
@@ -31,9 +35,9 @@ setup: $(INSTALLED)
 lab: $(INSTALLED)
 	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 $(ROOT_FLAG) $(LAB_ARGS) 00_start_here.ipynb
 
-## Unit tests plus every notebook run top to bottom by nbval, in the quick profile.
+## Unit tests plus every notebook run top to bottom by nbval, in the quick profile (training for real: no cached weights).
 test: $(INSTALLED)
-	VISLIB_PROFILE=quick $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
+	VISLIB_PROFILE=quick VISLIB_RETRAIN=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
 ## The notebooks in a real browser: JupyterLab in the system's Chromium (Playwright, from the dev extra; no
 ## browser download), default and projector style; screenshots into build/screenshots/, latencies into
@@ -65,6 +69,16 @@ student-notebooks: $(INSTALLED)
 ## Maintainers: time notebooks and widgets, update BENCHMARKS.md (VISLIB_PROFILE=full for the lecture profile).
 benchmark: $(INSTALLED)
 	$(BIN)/python -m vislib.tools.benchmark
+
+## Maintainers: retrain the headline models (07 YOLO, 08 Faster R-CNN, 09 Mask R-CNN) in the full profile and write
+## assets/weights/*.safetensors and manifest.json (minutes per model on 2 CPU cores). NAMES="07_yolo" for one.
+NAMES ?=
+weights: $(INSTALLED)
+	$(BIN)/python -m vislib.tools.weights $(NAMES)
+
+## The evening before a lecture: run every notebook in the full profile once, filling the local cache (.cache/).
+prepare: $(INSTALLED)
+	VISLIB_PROFILE=$${VISLIB_PROFILE:-full} $(BIN)/python -m vislib.tools.weights --prepare
 
 clean:
 	rm -rf $(VENV) vislib.egg-info

@@ -8,6 +8,16 @@
   chosen by the ``VISLIB_PROFILE`` environment variable; without it, ``quick``
   under CI (``CI=true``) and ``full`` otherwise. Every training demo takes its
   sizes from ``profile().pick(quick=..., full=...)``.
+* :func:`available_cpus` counts the CPUs this process may use (its affinity mask and any cgroup CPU quota, as in
+  containers and JupyterHub), and :func:`configure_threads` gives PyTorch that many threads (``VISLIB_THREADS``
+  overrides it); :func:`device` and :func:`seed_everything` call it once.
+
+Sharing the cores with another CPU-bound process (a second kernel, a CI job) slows PyTorch's many small
+parallel regions down far more than the lost CPU share: OpenMP's worker threads wait for each other at the end
+of every region, and by default they wait spinning, burning the CPU time the descheduled partner needs.
+Importing this module before torch therefore sets ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep) unless
+the environment says otherwise; ``make lab``, ``make test`` and ``make benchmark`` set it for the kernels,
+which import torch first.
 """
 
 from __future__ import annotations
@@ -43,7 +53,12 @@ __all__ = [
 PROFILE_VARIABLE = "VISLIB_PROFILE"
 DEVICE_VARIABLE = "VISLIB_DEVICE"
 PROFILE_NAMES = ("quick", "full")
+THREADS_VARIABLE = "VISLIB_THREADS"
 DEFAULT_SEED = 0
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+# OpenMP reads its wait policy once, when torch loads it: this only helps when vislib is imported before torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 T = TypeVar("T")
 
@@ -81,12 +96,82 @@ def profile() -> Profile:
     return Profile(value)
 
 
+def available_cpus(*, cgroup_root: str = CGROUP_ROOT) -> int:
+    """How many CPUs this process may use: its affinity mask, capped by the cgroup's CPU quota (rounded down,
+    at least 1). ``os.cpu_count()`` counts the host's cores instead, too many in a container.
+
+    The quota is cgroup v2's ``cpu.max`` (``"200000 100000"`` is 2 CPUs, ``"max 100000"`` none) or cgroup v1's
+    ``cpu/cpu.cfs_quota_us`` over ``cpu/cpu.cfs_period_us`` (a quota of -1 is none), under ``cgroup_root``.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(cgroup_root)
+    if quota is not None:
+        cpus = min(cpus, int(quota))
+    return max(cpus, 1)
+
+
+def cgroup_cpu_quota(cgroup_root: str = CGROUP_ROOT) -> float | None:
+    """The cgroup's CPU quota in CPUs (1.5 = one and a half), or ``None`` when there is none or no cgroup files."""
+    root = os.fspath(cgroup_root)
+    try:
+        with open(os.path.join(root, "cpu.max")) as file:  # cgroup v2
+            quota, _, period = file.read().strip().partition(" ")
+        if quota == "max":
+            return None
+        return int(quota) / int(period or 100000)
+    except (OSError, ValueError):
+        pass
+    try:  # cgroup v1
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as file:
+            quota = int(file.read().strip())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as file:
+            period = int(file.read().strip())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+_configured_threads: int | None = None
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Give PyTorch ``threads`` CPU threads (default ``VISLIB_THREADS``, else ``OMP_NUM_THREADS``, else
+    :func:`available_cpus`); return it.
+
+    :func:`device` and :func:`seed_everything` call this once per process, so no notebook sets thread counts.
+    """
+    global _configured_threads
+    import torch
+
+    if threads is None:
+        wanted = os.environ.get(THREADS_VARIABLE, "").strip()
+        if wanted and not (wanted.isdigit() and int(wanted) > 0):
+            raise ValueError(f"environment variable {THREADS_VARIABLE} must be a positive integer, got {wanted!r}")
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        threads = int(wanted) if wanted else int(omp) if omp.isdigit() and int(omp) > 0 else available_cpus()
+    threads = check_int("threads", threads, min_value=1)
+    torch.set_num_threads(threads)
+    _configured_threads = threads
+    return threads
+
+
+def _configure_threads_once() -> None:
+    if _configured_threads is None:
+        configure_threads()
+
+
 def device():
     """``torch.device('cuda')`` when a GPU is available, else ``torch.device('cpu')``.
 
-    ``VISLIB_DEVICE=cpu`` forces the CPU even on a GPU machine.
+    ``VISLIB_DEVICE=cpu`` forces the CPU even on a GPU machine. The first call also sets PyTorch's CPU threads
+    (:func:`configure_threads`).
     """
     import torch
+
+    _configure_threads_once()
 
     wanted = os.environ.get(DEVICE_VARIABLE, "").strip().lower()
     if wanted:
@@ -102,9 +187,12 @@ def seed_everything(seed: int = DEFAULT_SEED) -> int:
 
     Returns the seed, so a notebook can print it. Two runs of the same cell
     sequence after the same call give the same numbers on the same machine.
+    The first call also sets PyTorch's CPU threads (:func:`configure_threads`).
     """
     import numpy as np
     import torch
+
+    _configure_threads_once()
 
     seed = check_int("seed", seed, min_value=0, max_value=2**32 - 1)
     random.seed(seed)
@@ -167,7 +255,9 @@ def environment_report() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "cpu_cores": os.cpu_count(),
+        "available_cpus": available_cpus(),
         "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "device": str(chosen),
         "gpu": torch.cuda.get_device_name(0) if chosen.type == "cuda" else None,
         "profile": profile().name,

@@ -86,5 +86,10 @@ class TrainingMonitor:
             }
         )
 
+    def show(self) -> None:
+        """Draw the history as it is now (a restored one, say: :func:`vislib.training.store.trained`)."""
+        if self.live is not None and self.history.epochs:
+            self.live.update(plot_monitor, self.history)
+
     def mean_cost(self) -> dict:
         return {key: float(np.mean([c[key] for c in self.costs])) for key in self.costs[0]} if self.costs else {}

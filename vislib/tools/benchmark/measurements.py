@@ -204,3 +204,100 @@ seconds = time.perf_counter() - start
 peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
 print(seconds, peak, hashlib.sha1(keep.numpy().tobytes()).hexdigest())
 """
+
+
+SHARED_CORES_NOTEBOOK = "notebooks/01_batch_normalization.ipynb"
+SHARED_CORES_GOAL = 2.5
+
+
+def measure_shared_cores(notebook: str = SHARED_CORES_NOTEBOOK) -> list[tuple]:
+    """One notebook run quiet, then beside one CPU-bound process of its own making (issue 18: at most 2.5x).
+
+    The load is a Python busy loop at the benchmark's own priority. The kernels get ``OMP_WAIT_POLICY=PASSIVE``
+    and the runtime's thread count (:func:`vislib.runtime.available_cpus`); the same pair of runs with one torch
+    thread (``VISLIB_THREADS=1``) follows, for comparison. The load average is reported with the times: other
+    processes on the machine shift both runs of a pair alike, not their ratio.
+    """
+    import os
+
+    from vislib.tools.benchmark.registry import REPOSITORY
+
+    path = REPOSITORY / notebook
+    rows = [
+        ("load average (1 min) before the runs", os.getloadavg()[0], "", "", None),
+        ("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "unset"), "", "", None),
+    ]
+    for threads in (None, 1):
+        label = f"{runtime.available_cpus()} threads (the CPUs available)" if threads is None else "1 thread"
+        quiet, loaded = _quiet_and_loaded(path, threads)
+        ratio = loaded / quiet
+        goal = f"<= {SHARED_CORES_GOAL}" if threads is None else ""
+        rows += [
+            (f"{path.name}, {label}: quiet", quiet, "s", "", None),
+            (f"{path.name}, {label}: beside one CPU-bound process", loaded, "s", "", None),
+            (f"{label}: slow-down beside it", ratio, "x", goal, ratio <= SHARED_CORES_GOAL if goal else None),
+        ]
+    return rows
+
+
+def _quiet_and_loaded(path, threads: int | None) -> tuple[float, float]:
+    import os
+    import subprocess
+    import sys
+
+    from vislib.tools.benchmark.timing import run_notebook
+
+    before = os.environ.get(runtime.THREADS_VARIABLE)
+    if threads is not None:
+        os.environ[runtime.THREADS_VARIABLE] = str(threads)  # the kernels inherit the environment
+    try:
+        quiet = run_notebook(path)["wall_s"]
+        load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            loaded = run_notebook(path)["wall_s"]
+        finally:
+            load.kill()
+            load.wait()
+    finally:
+        if before is None:
+            os.environ.pop(runtime.THREADS_VARIABLE, None)
+        else:
+            os.environ[runtime.THREADS_VARIABLE] = before
+    return quiet, loaded
+
+
+HEADLINE_GOAL_S = 30.0
+
+
+def measure_time_to_headline() -> list[tuple]:
+    """Seconds from "Run All" (a fresh kernel) until each notebook's headline widget cell has run (issue 18: <= 30 s
+    in the full profile on 2 CPU cores when the shipped weights are present; notebook 04 has no widget yet)."""
+    from vislib.tools.benchmark.registry import HEADLINE_WIDGETS, REPOSITORY
+
+    full = runtime.profile().name == "full"
+    rows = []
+    for notebook, cell_id in HEADLINE_WIDGETS.items():
+        seconds = time_to_cell(REPOSITORY / notebook, cell_id)
+        goal = f"<= {HEADLINE_GOAL_S:.0f} (full profile)"
+        rows.append((f"{notebook} (cell {cell_id})", seconds, "s", goal, seconds <= HEADLINE_GOAL_S if full else None))
+    return rows
+
+
+def time_to_cell(path, cell_id: str, timeout: int = 1800) -> float:
+    """Run ``path``'s cells in order in a fresh kernel until the cell ``cell_id`` has run; return the seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    if cell_id not in [cell.get("id") for cell in notebook.cells]:
+        raise ValueError(f"{path.name} has no cell with id {cell_id!r}")
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+            if cell.get("id") == cell_id:
+                break
+    return time.perf_counter() - start

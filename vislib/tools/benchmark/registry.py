@@ -86,7 +86,24 @@ MEASUREMENTS = [
     Measurement("YOLO training run (07)", "vislib.tools.benchmark.measurements:measure_yolo_training"),
     Measurement("TIDE error analysis, 300 images (06)", "vislib.tools.benchmark.measurements:measure_tide_analysis"),
     Measurement("nms against torchvision (issue 20)", "vislib.tools.benchmark.measurements:measure_nms"),
+    Measurement("shared cores (issue 18)", "vislib.tools.benchmark.measurements:measure_shared_cores"),
+    Measurement(
+        "time to first headline widget (issue 18)", "vislib.tools.benchmark.measurements:measure_time_to_headline"
+    ),
 ]
+
+#: Each notebook's headline widget: the id of the cell that shows it ("time to first headline widget").
+HEADLINE_WIDGETS = {
+    "notebooks/00_start_here.ipynb": "saturation-widget",
+    "notebooks/01_batch_normalization.ipynb": "activation-widget-show",
+    "notebooks/02_residual_connections.ipynb": "gradient-flow-widget-show",
+    "notebooks/03_grouped_convolutions.ipynb": "connectivity-widget",
+    "notebooks/05_atrous_deeplab.ipynb": "widget",
+    "notebooks/06_detection_scoring.ipynb": "iou-widget",
+    "notebooks/07_yolo.ipynb": "widget-show",
+    "notebooks/08_rcnn_family.ipynb": "roi-widget-show",
+    "notebooks/09_instance_segmentation.ipynb": "widget-show",
+}
 
 
 def is_selected(name: str, only: str) -> bool:

@@ -1,0 +1,322 @@
+"""Trained models without waiting: shipped weights, a local cache, or training now.
+
+:func:`trained` gives a notebook's model its trained weights by the first of three paths that applies, and says
+which it took:
+
+1. **shipped**: ``assets/weights/<name>.safetensors``, listed in ``assets/weights/manifest.json`` with the same
+   key (below) and a matching sha256. ``make weights`` (``python -m vislib.tools.weights``) produces them with the
+   project's own training code in the full profile;
+2. **cache**: ``.cache/vislib/<name>-<key>.safetensors`` under the repository (``VISLIB_CACHE`` moves it), written
+   by an earlier run of the same training (``make prepare`` fills it for the whole course);
+3. **training now**, after which the result goes into the cache.
+
+The key is a hash of everything the result depends on: the model's architecture and initial weights (so its
+configuration and seed), the data sets' configurations, the training settings and :data:`CODE_VERSION`. A file
+whose key differs is never used. ``VISLIB_RETRAIN=1`` (or ``retrain=True``) skips paths 1 and 2.
+
+Files are ``safetensors`` (no pickle): the weights, and in the metadata a JSON record of the training run
+(its losses, times, ...) and of the training monitor's history, so that the cells after the training cell find
+``run`` and ``monitor.history`` as if the training had just happened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vislib._validation import check_callable, check_type
+
+#: Bump when a change to the training code changes what a run gives: every cached and shipped file goes stale.
+CODE_VERSION = "1"
+RETRAIN_VARIABLE = "VISLIB_RETRAIN"
+CACHE_VARIABLE = "VISLIB_CACHE"
+REPOSITORY = Path(__file__).resolve().parents[2]
+WEIGHTS_DIR = REPOSITORY / "assets" / "weights"
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+SOURCES = ("shipped", "cache", "trained")
+_RECORD_KEY = "vislib"
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """Where :func:`trained`'s weights came from: ``source`` is one of :data:`SOURCES`."""
+
+    name: str
+    key: str
+    source: str
+    path: Path | None
+    metric: dict | None  # {"name": "mAP@.5", "value": 0.88, "images": 300} when known
+    seconds: float  # the time this call took (loading, or training and saving)
+
+    @property
+    def message(self) -> str:
+        if self.source == "trained":
+            return f"{self.name}: trained now in {self.seconds:.0f} s (saved to the local cache)"
+        where = "shipped weights" if self.source == "shipped" else "cached weights"
+        metric = self.metric
+        score = f": {metric['name']} {metric['value']:.2f} on {metric['images']} held-out images" if metric else ""
+        return f"{self.name}: loaded trained weights ({where}, {self.path.name}){score}; {RETRAIN_VARIABLE}=1 retrains"
+
+
+def trained(
+    name: str,
+    model: nn.Module,
+    train: Callable[[], Any],
+    *,
+    data: Mapping[str, Any],
+    settings: Any,
+    monitor=None,
+    retrain: bool | None = None,
+    verbose: bool = True,
+):
+    """``model`` with trained weights, and the training run that produced them.
+
+    Args:
+        name (str): the model's name in the course (``"07_yolo"``): the shipped file's and the cache's name.
+        model: the freshly initialized model (its architecture and initial weights enter the key).
+        train: ``train() -> run``, training ``model`` in place (a training function of :mod:`vislib.training`
+            whose run is an :class:`~vislib.training.epochs.EpochTrainingRun`); called only on path 3.
+        data: the data sets the result depends on, by role (``{"train": train_set, "held_out": held_out}``);
+            each is described by its class and its ``num_images``, ``image_size``, ``seed``, ... attributes.
+        settings: the training settings (a dict or a dataclass such as a ``YoloRecipe``).
+        monitor: the :class:`~vislib.plotting.monitor.TrainingMonitor` passed to ``train`` as ``on_epoch``, if
+            any: its history is saved with the weights and restored (and shown) on paths 1 and 2.
+        retrain (bool): train even when weights exist; default: ``VISLIB_RETRAIN=1`` in the environment.
+        verbose (bool): print :attr:`Provenance.message`.
+
+    Returns:
+        ``run``: the training run (restored from the file on paths 1 and 2); ``run.provenance`` tells the path.
+    """
+    check_type("name", name, str, "a string such as '07_yolo'")
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_callable("train", train)
+    check_type("data", data, Mapping, "a dict of data sets by role")
+    if retrain is None:
+        retrain = os.environ.get(RETRAIN_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+    check_type("retrain", retrain, bool, "True or False")
+    start = time.perf_counter()
+    key = training_key(name, model, data, settings)
+    if not retrain:
+        for source, path in (("shipped", shipped_path(name, key)), ("cache", cache_path(name, key))):
+            if path is not None and path.is_file():
+                entry = load_weights(model, path)
+                run = _restore(entry, monitor)
+                run.provenance = Provenance(name, key, source, path, entry.get("metric"), time.perf_counter() - start)
+                if verbose:
+                    print(run.provenance.message)
+                return run
+    if verbose:
+        print(f"{name}: training now (no shipped or cached weights for key {key})")
+    run = train()
+    metric = monitor_metric(monitor)
+    path = cache_path(name, key)
+    save_weights(model, path, record(name, key, run, monitor, settings, metric))
+    run.provenance = Provenance(name, key, "trained", path, metric, time.perf_counter() - start)
+    if verbose:
+        print(run.provenance.message)
+    return run
+
+
+def training_key(name: str, model: nn.Module, data: Mapping[str, Any], settings: Any) -> str:
+    """16 hex digits naming one training: the hash of ``name``, the model's architecture and initial weights,
+    the data sets' descriptions, the settings and :data:`CODE_VERSION`."""
+    weights = hashlib.sha256()
+    for parameter_name, tensor in model.state_dict().items():
+        weights.update(parameter_name.encode())
+        weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    described = {
+        "name": name,
+        "code_version": CODE_VERSION,
+        "architecture": repr(model),
+        "initial_weights": weights.hexdigest(),
+        "data": {role: describe_data(dataset) for role, dataset in sorted(data.items())},
+        "settings": _plain(settings),
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def describe_data(dataset) -> dict:
+    """A data set's configuration: its class and its public scalar attributes (``num_images``, ``seed``, ...)."""
+    described = {"class": f"{type(dataset).__module__}.{type(dataset).__qualname__}", "length": len(dataset)}
+    for attribute, value in sorted(vars(dataset).items()):
+        if not attribute.startswith("_") and isinstance(value, (bool, int, float, str, tuple, list)):
+            described[attribute] = _plain(value)
+    return described
+
+
+def shipped_path(name: str, key: str) -> Path | None:
+    """The shipped file of ``name`` when the manifest lists it with ``key``, else ``None``."""
+    entry = manifest().get(name)
+    if entry is None or entry.get("key") != key:
+        return None
+    return WEIGHTS_DIR / entry["file"]
+
+
+def cache_dir() -> Path:
+    """Where trained weights are cached: ``VISLIB_CACHE``, default ``.cache/vislib`` in the repository."""
+    return Path(os.environ.get(CACHE_VARIABLE) or REPOSITORY / ".cache" / "vislib")
+
+
+def cache_path(name: str, key: str) -> Path:
+    return cache_dir() / f"{name}-{key}.safetensors"
+
+
+def manifest() -> dict:
+    """``assets/weights/manifest.json`` as a dict (empty when there is none)."""
+    return json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_weights(model: nn.Module, path: Path, record: dict, *, half: bool = False) -> Path:
+    """Write ``model``'s state dict (floats as float16 with ``half``) and ``record`` (JSON metadata) to ``path``."""
+    from safetensors.torch import save_file
+
+    tensors = {}
+    for parameter_name, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        if half and tensor.is_floating_point():
+            tensor = tensor.half()
+        tensors[parameter_name] = tensor.contiguous().clone()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    save_file(tensors, str(partial), metadata={_RECORD_KEY: json.dumps(record)})
+    partial.replace(path)
+    return path
+
+
+def load_weights(model: nn.Module, path: Path) -> dict:
+    """Load ``path`` into ``model`` (each tensor cast to the model's dtype, on its device); return the record."""
+    from safetensors import safe_open
+
+    expected = model.state_dict()
+    loaded = {}
+    with safe_open(str(path), framework="pt") as file:
+        record = json.loads((file.metadata() or {}).get(_RECORD_KEY, "{}"))
+        for parameter_name in file.keys():
+            if parameter_name in expected:
+                target = expected[parameter_name]
+                loaded[parameter_name] = file.get_tensor(parameter_name).to(target.device, target.dtype)
+    missing = sorted(set(expected) - set(loaded))
+    if missing:
+        raise ValueError(f"{path} does not fit the model: it lacks {missing[:3]} ({len(missing)} tensors)")
+    model.load_state_dict(loaded)
+    model.eval()
+    return record
+
+
+def read_record(path: Path) -> dict:
+    """The JSON record stored with the weights in ``path``."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as file:
+        return json.loads((file.metadata() or {}).get(_RECORD_KEY, "{}"))
+
+
+def record(name: str, key: str, run, monitor, settings, metric: dict | None) -> dict:
+    """What is saved with the weights: the run's fields and class, the monitor's history, the settings, a metric."""
+    entry = {
+        "name": name,
+        "key": key,
+        "code_version": CODE_VERSION,
+        "run_type": f"{type(run).__module__}.{type(run).__qualname__}",
+        "run": _plain({field.name: getattr(run, field.name) for field in dataclasses.fields(run)}),
+        "settings": _plain(settings),
+        "metric": metric,
+    }
+    if monitor is not None:
+        entry["monitor"] = _history_record(monitor.history)
+    return entry
+
+
+def monitor_metric(monitor) -> dict | None:
+    """The monitor's last held-out score: mask AP@.5 when it scores masks, else mAP@.5 (boxes)."""
+    if monitor is None or not monitor.history.epochs:
+        return None
+    images = len(monitor.ground_truth["images"])
+    if getattr(monitor, "masks", False) and monitor.history.mask_ap50:
+        return {"name": "mask AP@.5", "value": float(monitor.history.mask_ap50[-1]), "images": images}
+    return {"name": "mAP@.5", "value": float(monitor.history.ap50[-1]), "images": images}
+
+
+def _restore(entry: dict, monitor):
+    from vislib.training.epochs import EpochTrainingRun
+
+    module_name, _, class_name = entry["run_type"].rpartition(".")
+    if not module_name.startswith("vislib.training."):
+        raise ValueError(f"unexpected run type {entry['run_type']!r} in a weights file")
+    run_type = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(run_type, type) and issubclass(run_type, EpochTrainingRun)):
+        raise ValueError(f"unexpected run type {entry['run_type']!r} in a weights file")
+    run = run_type(**entry["run"])
+    if monitor is not None and "monitor" in entry:
+        _restore_history(monitor, entry["monitor"])
+    return run
+
+
+def _history_record(history) -> dict:
+    return {
+        "step_losses": [float(x) for x in history.step_losses],
+        "epochs": [
+            {
+                **{f.name: _plain(getattr(e, f.name)) for f in dataclasses.fields(e) if f.name != "per_class_ap50"},
+                "per_class_ap50": [[int(k), float(v)] for k, v in e.per_class_ap50.items()],
+            }
+            for e in history.epochs
+        ],
+    }
+
+
+def _restore_history(monitor, entry: dict) -> None:
+    from vislib.training.monitor import EpochEvaluation
+
+    history = monitor.history
+    history.step_losses[:] = entry["step_losses"]
+    history.epochs[:] = [
+        EpochEvaluation(
+            **{
+                **e,
+                "recall_points": np.asarray(e["recall_points"], dtype=float),
+                "precision_at_50": np.asarray(e["precision_at_50"], dtype=float),
+                "per_class_ap50": {int(k): v for k, v in e["per_class_ap50"]},
+            }
+        )
+        for e in entry["epochs"]
+    ]
+    if hasattr(monitor, "show"):
+        monitor.show()
+
+
+def _plain(value):
+    """``value`` as JSON-able plain data (dataclasses to dicts, tuples to lists, arrays and tensors to lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
