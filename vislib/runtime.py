@@ -35,6 +35,10 @@ from typing import Any, TypeVar
 from vislib._validation import check_choice, check_int
 
 __all__ = [
+    "available_cpus",
+    "CGROUP_ROOT",
+    "cgroup_cpu_quota",
+    "configure_threads",
     "DEFAULT_SEED",
     "device",
     "DEVICE_VARIABLE",
@@ -47,6 +51,7 @@ __all__ = [
     "seed_everything",
     "single_thread",
     "T",
+    "THREADS_VARIABLE",
     "torch_generator",
 ]
 
@@ -115,6 +120,8 @@ def available_cpus(*, cgroup_root: str = CGROUP_ROOT) -> int:
 
 def cgroup_cpu_quota(cgroup_root: str = CGROUP_ROOT) -> float | None:
     """The cgroup's CPU quota in CPUs (1.5 = one and a half), or ``None`` when there is none or no cgroup files."""
+    if not isinstance(cgroup_root, (str, os.PathLike)):
+        raise TypeError(f"cgroup_root must be a directory path (str or os.PathLike), got {type(cgroup_root).__name__}")
     root = os.fspath(cgroup_root)
     try:
         with open(os.path.join(root, "cpu.max")) as file:  # cgroup v2

@@ -31,6 +31,23 @@ import torch
 from vislib.runtime import Profile
 from vislib.training import store
 
+__all__ = [
+    "CHECK_IMAGES",
+    "check_metric",
+    "checks",
+    "faster_rcnn_08",
+    "FULL",
+    "Headline",
+    "HEADLINES",
+    "headline_key",
+    "main",
+    "mask_rcnn_09",
+    "prepare",
+    "quick_run",
+    "ship",
+    "yolo_07",
+]
+
 FULL = Profile("full")
 
 

@@ -38,12 +38,15 @@ from vislib.progress import progress
 from vislib.training.classification import batches
 
 __all__ = [
+    "compare_segmenters",
     "evaluate_segmenter",
     "OPTIMIZERS",
     "predict_masks",
     "presence_labels",
     "segmentation_tensors",
     "SegmentationRun",
+    "SegmenterComparison",
+    "share_encoder",
     "train_segmenter",
 ]
 

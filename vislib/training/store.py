@@ -37,6 +37,29 @@ from torch import nn
 
 from vislib._validation import check_callable, check_type
 
+__all__ = [
+    "CACHE_VARIABLE",
+    "CODE_VERSION",
+    "MANIFEST",
+    "Provenance",
+    "RETRAIN_VARIABLE",
+    "SOURCES",
+    "WEIGHTS_DIR",
+    "cache_dir",
+    "cache_path",
+    "describe_data",
+    "load_weights",
+    "manifest",
+    "monitor_metric",
+    "read_record",
+    "record",
+    "save_weights",
+    "sha256_of",
+    "shipped_path",
+    "trained",
+    "training_key",
+]
+
 #: Bump when a change to the training code changes what a run gives: every cached and shipped file goes stale.
 CODE_VERSION = "1"
 RETRAIN_VARIABLE = "VISLIB_RETRAIN"
@@ -131,6 +154,9 @@ def trained(
 def training_key(name: str, model: nn.Module, data: Mapping[str, Any], settings: Any) -> str:
     """16 hex digits naming one training: the hash of ``name``, the model's architecture and initial weights,
     the data sets' descriptions, the settings and :data:`CODE_VERSION`."""
+    check_type("name", name, str, "a string such as '07_yolo'")
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("data", data, Mapping, "a dict of data sets by role")
     weights = hashlib.sha256()
     for parameter_name, tensor in model.state_dict().items():
         weights.update(parameter_name.encode())
@@ -148,6 +174,8 @@ def training_key(name: str, model: nn.Module, data: Mapping[str, Any], settings:
 
 def describe_data(dataset) -> dict:
     """A data set's configuration: its class and its public scalar attributes (``num_images``, ``seed``, ...)."""
+    if not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be a data set with a length, got {type(dataset).__name__}")
     described = {"class": f"{type(dataset).__module__}.{type(dataset).__qualname__}", "length": len(dataset)}
     for attribute, value in sorted(vars(dataset).items()):
         if not attribute.startswith("_") and isinstance(value, (bool, int, float, str, tuple, list)):
@@ -157,6 +185,8 @@ def describe_data(dataset) -> dict:
 
 def shipped_path(name: str, key: str) -> Path | None:
     """The shipped file of ``name`` when the manifest lists it with ``key``, else ``None``."""
+    check_type("name", name, str, "a string such as '07_yolo'")
+    check_type("key", key, str, "a string (a training key)")
     entry = manifest().get(name)
     if entry is None or entry.get("key") != key:
         return None
@@ -169,6 +199,9 @@ def cache_dir() -> Path:
 
 
 def cache_path(name: str, key: str) -> Path:
+    """The cache file of the training ``name`` with ``key`` (it may not exist yet)."""
+    check_type("name", name, str, "a string such as '07_yolo'")
+    check_type("key", key, str, "a string (a training key)")
     return cache_dir() / f"{name}-{key}.safetensors"
 
 
@@ -178,6 +211,8 @@ def manifest() -> dict:
 
 
 def sha256_of(path: Path) -> str:
+    """The sha256 of the file at ``path``, as hex digits (the manifest's checksum)."""
+    check_type("path", path, (str, Path), "a file path (str or pathlib.Path)")
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -187,6 +222,10 @@ def sha256_of(path: Path) -> str:
 
 def save_weights(model: nn.Module, path: Path, record: dict, *, half: bool = False) -> Path:
     """Write ``model``'s state dict (floats as float16 with ``half``) and ``record`` (JSON metadata) to ``path``."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("path", path, (str, Path), "a file path (str or pathlib.Path)")
+    check_type("record", record, dict, "a dict (JSON metadata)")
+    check_type("half", half, bool, "True or False")
     from safetensors.torch import save_file
 
     tensors = {}
@@ -205,6 +244,8 @@ def save_weights(model: nn.Module, path: Path, record: dict, *, half: bool = Fal
 
 def load_weights(model: nn.Module, path: Path) -> dict:
     """Load ``path`` into ``model`` (each tensor cast to the model's dtype, on its device); return the record."""
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("path", path, (str, Path), "a file path (str or pathlib.Path)")
     from safetensors import safe_open
 
     expected = model.state_dict()
@@ -225,6 +266,7 @@ def load_weights(model: nn.Module, path: Path) -> dict:
 
 def read_record(path: Path) -> dict:
     """The JSON record stored with the weights in ``path``."""
+    check_type("path", path, (str, Path), "a file path (str or pathlib.Path)")
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as file:
@@ -233,6 +275,8 @@ def read_record(path: Path) -> dict:
 
 def record(name: str, key: str, run, monitor, settings, metric: dict | None) -> dict:
     """What is saved with the weights: the run's fields and class, the monitor's history, the settings, a metric."""
+    check_type("name", name, str, "a string such as '07_yolo'")
+    check_type("key", key, str, "a string (a training key)")
     entry = {
         "name": name,
         "key": key,
@@ -249,6 +293,8 @@ def record(name: str, key: str, run, monitor, settings, metric: dict | None) -> 
 
 def monitor_metric(monitor) -> dict | None:
     """The monitor's last held-out score: mask AP@.5 when it scores masks, else mAP@.5 (boxes)."""
+    if monitor is not None and not hasattr(monitor, "history"):
+        raise TypeError(f"monitor must be a TrainingMonitor or None, got {type(monitor).__name__}")
     if monitor is None or not monitor.history.epochs:
         return None
     images = len(monitor.ground_truth["images"])

@@ -14,8 +14,11 @@ __all__ = [
     "measure_monitor_cost",
     "measure_nms",
     "measure_shapes_throughput",
+    "measure_shared_cores",
     "measure_tide_analysis",
+    "measure_time_to_headline",
     "measure_yolo_training",
+    "time_to_cell",
     "YOLO_MAP50_GOAL",
 ]
 
