@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vislib._validation import check_choice, check_int, check_number
+from vislib._validation import check_choice, check_int, check_number, check_type
 from vislib.data.digits import ImageSplit
 from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress
@@ -107,6 +107,7 @@ def generalization_gap(
     and every placement starts from weights drawn with that seed and sees the same batches; the test set is
     all of ``data``'s test images. Returns the runs in (seed, placement) order.
     """
+    check_type("data", data, ImageSplit, "an ImageSplit (see vislib.data.digits.load_digits)")
     train_size = check_int("train_size", train_size, min_value=2, max_value=len(data.train_labels))
     for placement in placements:
         check_choice("placement", placement, PLACEMENTS)
@@ -159,6 +160,7 @@ def compare_statistics_groups(
     ghost batch normalization), so a group of 2 has the statistics of a batch of 2. Returns the runs in
     (seed, group size) order.
     """
+    check_type("data", data, ImageSplit, "an ImageSplit (see vislib.data.digits.load_digits)")
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(data.train_labels))
     group_sizes = [check_int(f"group_sizes[{i}]", g, min_value=1) for i, g in enumerate(group_sizes)]
     for group_size in group_sizes:
