@@ -369,6 +369,16 @@ CASES = [
     case("vislib.training.classification.batches", 10, 0, 5, 0, words=("batch_size", ">= 1")),
     case("vislib.training.sweeps.train_variants", None, epochs=-1, words=("epochs", ">= 0")),
     case(
+        "vislib.analysis.claims.measure_claim",
+        "a claim",
+        "accuracy",
+        [0.9],
+        [0.8, 0.7],
+        with_label="with",
+        without_label="without",
+        words=("one value per seed", "1 and 2"),
+    ),
+    case(
         "vislib.training.sweeps.generalization_gap", None, train_size=10, error=TypeError, words=("data", "ImageSplit")
     ),
     case("vislib.training.sweeps.compare_statistics_groups", [], error=TypeError, words=("data", "ImageSplit")),

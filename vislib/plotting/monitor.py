@@ -19,8 +19,8 @@ def plot_monitor(axes, history: MonitorHistory, epochs: int | None = None) -> No
     """Left: the loss per step. Middle: each class's PR curve at IoU 0.5 (latest epoch). Right: mAP per epoch.
 
     The mAP axis is fixed: mAP from 0 to 1, epochs from 1 to ``epochs`` (the run's length, when known, so the
-    axes do not move while it trains; else the epochs so far), whole epochs only. The PR legend sits below
-    its axes, off the curves.
+    axes do not move while it trains; else the epochs so far), whole epochs only. The PR and mAP legends sit
+    below their axes, off the curves.
     """
     loss_ax, pr_ax, map_ax = axes
     if history.step_losses:
@@ -42,7 +42,7 @@ def plot_monitor(axes, history: MonitorHistory, epochs: int | None = None) -> No
         if history.mask_ap50:
             map_ax.plot(epoch_numbers, history.mask_ap50, "o--", color=OKABE_ITO[2], label="mask mAP@.5")
             map_ax.plot(epoch_numbers, history.mask_ap, "s--", color=OKABE_ITO[3], label="mask mAP@[.5:.95]")
-        map_ax.legend(loc="upper left", fontsize="small")
+        map_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
     else:
         pr_ax.set_title("PR curves at IoU 0.5 (after the first epoch)")
     pr_ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall", ylabel="precision")
