@@ -264,6 +264,8 @@ CASES = [
     case("vislib.models.yolo.YoloLoss", 4, 2, 3, confidence_target="half", words=("confidence_target", "one of")),
     case("vislib.models.yolo.TinyYolo", image_size=100, words=("image_size", "one of")),
     case("vislib.models.small_cnn.SmallCNN", "middle", words=("batchnorm", "one of")),
+    case("vislib.models.small_cnn.SmallCNN", "none", norm_group=2, words=("norm_group", "batch norm")),
+    case("vislib.models.small_cnn.GhostBatchNorm2d", 3, 0, words=("group_size", ">= 1")),
     case("vislib.models.deeplab.ASPP", 0, words=("in_channels", ">= 1")),
     case("vislib.models.deeplab.DeepLabV3Plus", num_classes=0, words=("num_classes", ">= 2")),
     case("vislib.models.deeplab.EncoderClassifier", 0, words=("num_outputs", ">= 1")),
@@ -440,6 +442,20 @@ CASES = [
     ),
     case("vislib.training.classification.batches", 10, 0, 5, 0, words=("batch_size", ">= 1")),
     case("vislib.training.sweeps.train_variants", None, epochs=-1, words=("epochs", ">= 0")),
+    case(
+        "vislib.analysis.claims.measure_claim",
+        "a claim",
+        "accuracy",
+        [0.9],
+        [0.8, 0.7],
+        with_label="with",
+        without_label="without",
+        words=("one value per seed", "1 and 2"),
+    ),
+    case(
+        "vislib.training.sweeps.generalization_gap", None, train_size=10, error=TypeError, words=("data", "ImageSplit")
+    ),
+    case("vislib.training.sweeps.compare_statistics_groups", [], error=TypeError, words=("data", "ImageSplit")),
     case("vislib.training.segmentation.presence_labels", LABELS, 0, words=("num_classes", ">= 2")),
     case(
         "vislib.training.segmentation.predict_masks",

@@ -115,6 +115,17 @@ def test_widget_state_indexes_the_histories(histories):
         activation_distribution_state(plain, bn, layer=0, step_index=0, stage="during")
 
 
+def test_widget_never_says_the_network_without_batch_norm_was_normalized(histories):
+    widget = activation_distribution_widget(histories["none"], histories["before"])
+    assert "normaliz" not in " ".join(widget.controls["stage"].options[i][0] for i in range(2))
+    for stage in ("before", "after"):
+        widget.set(stage=stage)
+        plain_ax, bn_ax = widget.figure.axes[:2]
+        assert "BN" not in plain_ax.get_xlabel().replace("no BN", "") and "normaliz" not in plain_ax.get_xlabel()
+        assert plain_ax.get_title().startswith("without batch norm") and bn_ax.get_title().startswith("with batch")
+    assert "after BN" in bn_ax.get_xlabel()
+
+
 def test_widget_fast_path_matches_a_full_redraw(histories):
     widget = activation_distribution_widget(histories["none"], histories["before"])
     rng = np.random.default_rng(0)
@@ -145,3 +156,84 @@ def test_sweep_trains_one_network_per_configuration(digits):
     before = model.blocks[0].norm.running_mean.clone()
     accuracy_with_batch_statistics(model, digits.test_images, digits.test_labels, 8)
     assert torch.equal(before, model.blocks[0].norm.running_mean)
+
+
+# -- ghost batch norm, the small-training-set gap and the statistics-group comparison ------------------------
+from vislib.models.small_cnn import GhostBatchNorm2d  # noqa: E402
+from vislib.training.sweeps import compare_statistics_groups, generalization_gap  # noqa: E402
+
+
+def _ghost_and_reference(channels=3, group_size=2):
+    torch.manual_seed(0)
+    ghost = GhostBatchNorm2d(channels, group_size)
+    reference = torch.nn.BatchNorm2d(channels)
+    with torch.no_grad():
+        for bn in (ghost, reference):
+            bn.weight.copy_(torch.tensor([0.5, 1.5, 2.0]))
+            bn.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    return ghost, reference
+
+
+def test_ghost_batch_norm_normalizes_each_group_as_batch_norm_normalizes_a_batch_of_that_size():
+    ghost, reference = _ghost_and_reference()
+    x = 3 * torch.randn(8, 3, 5, 5) + 1
+    expected = torch.cat([reference(x[i : i + 2]) for i in range(0, 8, 2)])  # four batches of 2
+    assert torch.allclose(ghost(x), expected, atol=1e-5)
+    # The running statistics are updated once, with the groups' average mean and unbiased variance.
+    groups = x.reshape(4, 2, 3, 5, 5)
+    mean = groups.mean(dim=(1, 3, 4)).mean(dim=0)
+    variance = groups.var(dim=(1, 3, 4), unbiased=True).mean(dim=0)
+    assert torch.allclose(ghost.running_mean, 0.1 * mean, atol=1e-6)
+    assert torch.allclose(ghost.running_var, 0.9 + 0.1 * variance, atol=1e-5)
+    assert ghost.num_batches_tracked.item() == 1
+
+
+def test_ghost_batch_norm_equals_batch_norm_for_one_group_and_in_evaluation_mode():
+    ghost, reference = _ghost_and_reference(group_size=8)
+    x = torch.randn(8, 3, 4, 4)
+    assert torch.allclose(ghost(x), reference(x), atol=1e-6)
+    assert torch.allclose(ghost.running_var, reference.running_var, atol=1e-6)
+    ghost.eval(), reference.eval()
+    assert torch.allclose(ghost(x), reference(x), atol=1e-6)
+    # Gradients flow through the group statistics as through BN's.
+    ghost.train()
+    ghost.group_size = 2
+    y = torch.randn(4, 3, 4, 4, requires_grad=True)
+    ghost(y).square().sum().backward()
+    assert y.grad is not None and torch.isfinite(y.grad).all()
+
+
+def test_ghost_batch_norm_rejects_batches_it_cannot_split(digits):
+    ghost = GhostBatchNorm2d(3, 4)
+    with pytest.raises(ValueError, match="multiple of group_size"):
+        ghost(torch.randn(6, 3, 4, 4))
+    with pytest.raises(ValueError, match="norm_group needs batch norm"):
+        SmallCNN("none", norm_group=2)
+    model = SmallCNN("before", width=4, norm_group=2)
+    assert all(isinstance(block.norm, GhostBatchNorm2d) for block in model.blocks)
+
+
+def test_generalization_gap_trains_each_placement_on_the_same_small_set(digits):
+    runs = generalization_gap(digits, train_size=40, seeds=(0, 1), steps=6, batch_size=8, width=4, show_progress=False)
+    assert [(r.seed, r.placement) for r in runs] == [(0, "none"), (0, "before"), (1, "none"), (1, "before")]
+    for r in runs:
+        assert r.train_size == 40 and r.run.steps == 6
+        assert r.gap == pytest.approx(r.train_accuracy - r.test_accuracy)
+        assert 0 <= r.train_accuracy <= 1 and r.test_accuracy == r.run.test_accuracy
+    again = generalization_gap(digits, train_size=40, seeds=(1,), steps=6, batch_size=8, width=4, show_progress=False)
+    assert [r.run.losses for r in again] == [r.run.losses for r in runs[2:]]  # reproducible per seed
+
+
+def test_statistics_groups_differ_only_in_batch_norms_groups(digits):
+    runs = compare_statistics_groups(
+        digits, group_sizes=(2, 16), seeds=(0,), steps=4, batch_size=16, width=4, show_progress=False
+    )
+    assert [(r.seed, r.group_size) for r in runs] == [(0, 2), (0, 16)]
+    # A group as large as the batch is plain batch norm: the same run as train_variants' BN network.
+    plain = train_variants(
+        digits, learning_rates=[0.05], placements=("before",), batch_sizes=(16,), steps=4, width=4, show_progress=False
+    )[0]
+    assert runs[1].run.losses == pytest.approx(plain.run.losses, abs=1e-6)
+    assert runs[0].run.losses != pytest.approx(plain.run.losses, abs=1e-6)  # groups of 2: other statistics
+    with pytest.raises(ValueError, match="divide batch_size"):
+        compare_statistics_groups(digits, group_sizes=(3,), steps=1, batch_size=16, show_progress=False)

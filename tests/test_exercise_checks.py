@@ -22,6 +22,7 @@ def test_oracle_is_nn_conv2d():
     "wrong, hint",
     [
         (lambda n, k, s, p: (n - k) // s + 1, "forget the padding"),
+        (lambda n, k, s, p: (n + p - k) // s + 1, "use 2 \\* padding"),
         (lambda n, k, s, p: (n + 2 * p - k) // s, r"forget the \+1"),
         (lambda n, k, s, p: (n + 2 * p - k) / s + 1, "fraction"),
         (lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1, "Round down, not up"),
@@ -32,6 +33,21 @@ def test_oracle_is_nn_conv2d():
 def test_common_mistakes_get_a_hint(wrong, hint):
     with pytest.raises(AssertionError, match=hint):
         check_conv_output_size(wrong)
+
+
+def test_forgetting_the_factor_2_on_the_padding_is_not_diagnosed_as_a_missing_plus_1():
+    # With stride 1 and padding 1, (n + p - k) // s + 1 gives one too few, as forgetting the +1 does.
+    with pytest.raises(AssertionError) as raised:
+        check_conv_output_size(lambda n, k, s, p: (n + p - k) // s + 1)
+    assert "2 * padding" in str(raised.value) and "+1" not in str(raised.value)
+
+
+def test_an_unexplained_mistake_gets_no_misleading_hint():
+    # One too few whenever padding == 1: two usual mistakes give that number in the first failing case, and
+    # neither reproduces the function everywhere, so the checker names none.
+    with pytest.raises(AssertionError) as raised:
+        check_conv_output_size(lambda n, k, s, p: right(n, k, s, p) - (p == 1))
+    assert "Did you" not in str(raised.value) and "both sides" not in str(raised.value)
 
 
 def test_not_a_function():

@@ -6,6 +6,7 @@ area of a 1440-px JupyterLab window is shrunk, and its text with it)."""
 import random
 from types import SimpleNamespace
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.text import Text
@@ -347,6 +348,33 @@ def _pooler_ablation(ax):
     plot_pooler_ablation(ax, scores)
 
 
+def _monitor(axes):
+    from vislib.plotting.monitor import plot_monitor
+    from vislib.training.monitor import MonitorHistory
+
+    plot_monitor(axes, _one_epoch_history(MonitorHistory), epochs=3)
+
+
+def _one_epoch_history(history_class):
+    from types import SimpleNamespace
+
+    recall = np.linspace(0, 1, 101)
+    curves = np.stack([np.clip(1 - recall**k, 0, 1) for k in (1, 2, 3, 4)])
+    names = ("circle", "square", "triangle", "star")
+    epoch = SimpleNamespace(
+        epoch=1,
+        precision_at_50=curves,
+        recall_points=recall,
+        per_class_ap50=dict(zip(names, (0.5, 0.66, 0.75, 0.8))),
+        summary={"AP50": 1.0, "AP": 0.97},
+        mask_summary=None,
+    )
+    history = history_class(names)
+    history.step_losses.extend(np.linspace(3, 1, 40).tolist())
+    history.epochs.append(epoch)
+    return history
+
+
 #: Static figure functions on made-up inputs, at the figure sizes the notebooks use.
 STATIC_FIGURES = {
     "plot_ap_methods (06)": ((1, 3, (14, 4)), _ap_methods),
@@ -374,6 +402,7 @@ STATIC_FIGURES = {
     "plot_roi_comparison (08)": ((1, 5, (14, 7.2)), _roi_comparison),
     "plot_predictions (09)": ((1, 4, (16, 4.2)), _mask_predictions),
     "plot_pooler_ablation (09)": ((1, 1, (8, 4)), _pooler_ablation),
+    "plot_monitor (06-09)": ((1, 3, (15, 4.2)), _monitor),
 }
 
 
@@ -387,3 +416,31 @@ def test_static_figures_clip_no_text(name, style):
     assert not problems, f"{name} ({style}) clips:\n" + "\n".join(problems)
     small = small_texts(figure, style)  # (at natural size: a notebook chooses its figures' widths)
     assert not small, f"{name} ({style}) has unreadably small text:\n" + "\n".join(small)
+
+
+def test_ap_heatmap_values_are_readable_and_inside_their_cells(style):
+    figure, ax = new_figure(figsize=(10, 3.6))
+    _ap_heatmap(ax)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    values = list(ax.texts)
+    assert len(values) == 40
+    body_size = matplotlib.rcParams["font.size"]
+    cell_width = ax.get_window_extent(renderer).width / 10
+    for text in values:
+        assert text.get_fontsize() >= body_size  # the body font size, not x-small
+        assert text.get_window_extent(renderer).width < cell_width
+
+
+def test_monitor_after_one_epoch_keeps_a_fixed_map_axis_whole_epochs_and_a_legend_off_the_curves(style):
+    figure, axes = new_figure(1, 3, figsize=(15, 4.2))
+    _monitor(axes)
+    figure.canvas.draw()
+    _, pr_ax, map_ax = axes
+    assert map_ax.get_ylim() == (0, 1.02)  # not matplotlib's 0.96-1.04 around a single mAP of 1
+    assert map_ax.get_xlim() == (0.5, 3.5)  # the whole run's epochs from the start
+    ticks = [t for t in map_ax.get_xticks() if 0.5 <= t <= 3.5]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    renderer = figure.canvas.get_renderer()
+    for ax in (pr_ax, map_ax):  # below the axes, covering no curve or point
+        assert ax.get_legend().get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0

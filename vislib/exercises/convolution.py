@@ -29,6 +29,46 @@ def _conv_cases():
                         yield size, kernel, stride, padding
 
 
+#: The usual wrong formulas for a convolution's output size, each with the hint that explains it.
+_CONV_MISTAKES = (
+    (lambda n, k, s, p: (n - k) // s + 1, "Did you forget the padding? It is added on both sides: 2 * padding."),
+    (
+        lambda n, k, s, p: (n + p - k) // s + 1,
+        "Padding is added on both sides, so the padded input is size + 2 * padding: use 2 * padding.",
+    ),
+    (lambda n, k, s, p: (n + 2 * p - k) // s, "Did you forget the +1 (the first window's position)?"),
+    (
+        lambda n, k, s, p: math.ceil((n + 2 * p - k) / s) + 1,
+        "Round down, not up: a window must fit entirely inside the padded input.",
+    ),
+    (lambda n, k, s, p: n + 2 * p - k + 1, "Did you forget to divide by the stride?"),
+)
+
+
+def _diagnose_conv_mistake(conv_output_size, size, kernel, stride, padding, got) -> str:
+    """The hint of the one usual mistake that explains the student's answers, or "" if none or several do.
+
+    Several mistakes can give the same wrong number in one case (with stride 2 and padding 1, forgetting the
+    factor 2 on the padding and forgetting the +1 both give one too few), so a single case cannot tell them
+    apart. The diagnosis therefore asks which mistake reproduces the student's function on every case.
+    """
+    candidates = [hint for formula, hint in _CONV_MISTAKES if formula(size, kernel, stride, padding) == got]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else ""
+    answers = {}
+    for case in _conv_cases():
+        try:
+            answers[case] = conv_output_size(*case)
+        except Exception:  # a student's function may fail elsewhere; judge it on the cases it answers
+            continue
+    explaining = [
+        hint
+        for formula, hint in _CONV_MISTAKES
+        if hint in candidates and answers and all(formula(*case) == answer for case, answer in answers.items())
+    ]
+    return explaining[0] if len(explaining) == 1 else ""
+
+
 def conv_output_size_oracle(size: int, kernel_size: int, stride: int = 1, padding: int = 0) -> int:
     """The output width of ``torch.nn.Conv2d`` on a ``size`` x ``size`` input, measured by running it."""
     conv = torch.nn.Conv2d(1, 1, kernel_size, stride=stride, padding=padding, bias=False)
@@ -56,18 +96,7 @@ def check_conv_output_size(conv_output_size: Callable[..., int]) -> int:
             raise AssertionError(f"{call} must return an int, got {got!r}")
         got = int(got)
         if got != expected:
-            exact = (size + 2 * padding - kernel) / stride + 1
-            hints = {
-                math.floor((size - kernel) / stride)
-                + 1: "Did you forget the padding? It is added on both sides: 2 * padding.",
-                math.floor((size + padding - kernel) / stride) + 1: "Padding is added on both sides: use 2 * padding.",
-                math.floor(
-                    (size + 2 * padding - kernel) / stride
-                ): "Did you forget the +1 (the first window's position)?",
-                math.ceil(exact): "Round down, not up: a window must fit entirely inside the padded input.",
-                (size + 2 * padding - kernel + 1): "Did you forget to divide by the stride?",
-            }
-            hint = hints.get(got, "")
+            hint = _diagnose_conv_mistake(conv_output_size, size, kernel, stride, padding, got)
             raise AssertionError(f"{call} returned {got}, but nn.Conv2d gives {expected}. {hint}".strip())
         checked += 1
     return checked

@@ -7,7 +7,7 @@ import numpy as np
 from vislib.plotting.style import ROLE_COLORS
 from vislib.plotting.view import View, peak_normalized
 from vislib.states.activations import ActivationDistributionState
-from vislib.training.recording import STAGE_LABELS
+from vislib.training.recording import NETWORK_STAGE_LABELS
 
 __all__ = ["ActivationDistributionView", "NETWORKS"]
 
@@ -53,7 +53,7 @@ class ActivationDistributionView(View):
         for ax, (key, _label, _color) in zip(self.histogram_axes, NETWORKS):
             network = getattr(state, key)
             ax.set_xlim(network.bin_edges[0], network.bin_edges[-1])
-            ax.set_xlabel(f"{state.layer_name}, {STAGE_LABELS[state.stage]}")
+            ax.set_xlabel(f"{state.layer_name}, {NETWORK_STAGE_LABELS[key][state.stage]}")
         for ax, quantity in ((self.mean_axis, "mean"), (self.std_axis, "std")):
             values = []
             for key, _, _ in NETWORKS:

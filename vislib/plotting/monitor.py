@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
+from vislib._validation import check_int
 from vislib.plotting.live import LiveFigure
 from vislib.plotting.style import OKABE_ITO
 from vislib.plotting.training import smooth
@@ -15,8 +17,13 @@ from vislib.training.monitor import MonitorHistory, evaluate_epoch
 __all__ = ["plot_monitor", "TrainingMonitor"]
 
 
-def plot_monitor(axes, history: MonitorHistory) -> None:
-    """Left: the loss per step. Middle: each class's PR curve at IoU 0.5 (latest epoch). Right: mAP per epoch."""
+def plot_monitor(axes, history: MonitorHistory, epochs: int | None = None) -> None:
+    """Left: the loss per step. Middle: each class's PR curve at IoU 0.5 (latest epoch). Right: mAP per epoch.
+
+    The mAP axis is fixed: mAP from 0 to 1, epochs from 1 to ``epochs`` (the run's length, when known, so the
+    axes do not move while it trains; else the epochs so far), whole epochs only. The PR and mAP legends sit
+    below their axes, off the curves.
+    """
     loss_ax, pr_ax, map_ax = axes
     if history.step_losses:
         loss_ax.plot(history.step_losses, color="0.75", linewidth=1, label="per step")
@@ -29,18 +36,22 @@ def plot_monitor(axes, history: MonitorHistory) -> None:
         for k, (name, curve) in enumerate(zip(history.class_names, latest.precision_at_50)):
             ap = list(latest.per_class_ap50.values())[k]
             pr_ax.plot(latest.recall_points, curve, color=OKABE_ITO[k % len(OKABE_ITO)], label=f"{name}: AP50 {ap:.2f}")
-        pr_ax.legend(loc="lower left", fontsize="small")
+        pr_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
         pr_ax.set_title(f"PR curves at IoU 0.5, epoch {latest.epoch}")
-        epochs = [e.epoch for e in history.epochs]
-        map_ax.plot(epochs, history.ap50, "o-", color=OKABE_ITO[0], label="mAP@.5")
-        map_ax.plot(epochs, history.ap, "s-", color=OKABE_ITO[1], label="mAP@[.5:.95]")
+        epoch_numbers = [e.epoch for e in history.epochs]
+        map_ax.plot(epoch_numbers, history.ap50, "o-", color=OKABE_ITO[0], label="mAP@.5")
+        map_ax.plot(epoch_numbers, history.ap, "s-", color=OKABE_ITO[1], label="mAP@[.5:.95]")
         if history.mask_ap50:
-            map_ax.plot(epochs, history.mask_ap50, "o--", color=OKABE_ITO[2], label="mask mAP@.5")
-            map_ax.plot(epochs, history.mask_ap, "s--", color=OKABE_ITO[3], label="mask mAP@[.5:.95]")
-        map_ax.legend(loc="upper left", fontsize="small")
+            map_ax.plot(epoch_numbers, history.mask_ap50, "o--", color=OKABE_ITO[2], label="mask mAP@.5")
+            map_ax.plot(epoch_numbers, history.mask_ap, "s--", color=OKABE_ITO[3], label="mask mAP@[.5:.95]")
+        map_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
     else:
         pr_ax.set_title("PR curves at IoU 0.5 (after the first epoch)")
     pr_ax.set(xlim=(0, 1.02), ylim=(0, 1.05), xlabel="recall", ylabel="precision")
+    last_epoch = max([e.epoch for e in history.epochs] + [epochs or 1, 1])
+    map_ax.set_xlim(0.5, last_epoch + 0.5)
+    map_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    map_ax.set_yticks(np.linspace(0, 1, 6))
     map_ax.set(
         ylim=(0, 1.02),
         xlabel="epoch",
@@ -58,10 +69,21 @@ class TrainingMonitor:
     the training losses so far. Each call records how long predicting,
     evaluating and drawing took (``costs``), to compare with the epoch. With ``masks=True``
     the predictions' ``masks`` are scored too (mask AP, COCO ``segm``) and drawn next to the box mAP.
+    ``epochs`` (the run's length) fixes the epoch axis from the first redraw on.
     """
 
-    def __init__(self, predict: Callable, ground_truth: dict, class_names, *, live: bool = True, masks: bool = False):
+    def __init__(
+        self,
+        predict: Callable,
+        ground_truth: dict,
+        class_names,
+        *,
+        live: bool = True,
+        masks: bool = False,
+        epochs: int | None = None,
+    ):
         self.predict = predict
+        self.epochs = None if epochs is None else check_int("epochs", epochs, min_value=1)
         self.masks = masks
         self.ground_truth = ground_truth
         self.history = MonitorHistory(tuple(class_names))
@@ -77,7 +99,7 @@ class TrainingMonitor:
         self.history.epochs.append(evaluate_epoch(epoch, predictions, self.ground_truth, new_losses, masks=self.masks))
         evaluated = time.perf_counter()
         if self.live is not None:
-            self.live.update(plot_monitor, self.history)
+            self.live.update(lambda axes, history: plot_monitor(axes, history, self.epochs), self.history)
         self.costs.append(
             {
                 "predict_s": predicted - start,

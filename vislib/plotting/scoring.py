@@ -208,7 +208,7 @@ def plot_ap_methods(axes, recall: np.ndarray, precision: np.ndarray, values: dic
 
 
 def plot_ap_heatmap(ax, ap: np.ndarray, class_names, iou_thresholds) -> None:
-    """Per-class AP (rows) at each IoU threshold (columns), with the values written in."""
+    """Per-class AP (rows) at each IoU threshold (columns), with the values written in the body font size."""
     image = ax.imshow(ap, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(iou_thresholds)), [f"{t:.2f}" for t in iou_thresholds], rotation=45)
     ax.set_yticks(range(len(class_names)), class_names)

@@ -1,4 +1,4 @@
-"""Loss curves and learning-rate sweeps."""
+"""Loss curves, learning-rate sweeps, and the batch-norm notebook's generalization and batch-statistics plots."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from vislib.plotting.style import OKABE_ITO as OKABE
 from vislib.plotting.style import ROLE_COLORS
 
 __all__ = ["PLACEMENT_COLORS", "PLACEMENT_LABELS", "plot_learning_rate_sweep", "plot_loss_curves", "smooth"]
@@ -111,3 +112,74 @@ def plot_learning_rate_sweep(axes, results) -> None:
         for p in placements
     ]
     loss_ax.legend(handles=handles, fontsize="small")
+
+
+def plot_generalization_gap(ax, runs) -> None:
+    """Train and test accuracy of each network on a small training set: bars the mean, dots the seeds.
+
+    ``runs``: :class:`~vislib.training.sweeps.GeneralizationRun` results (several seeds per placement). The
+    gap between a network's two bars is what it learned that does not carry over to new images.
+    """
+    placements = list(dict.fromkeys(r.placement for r in runs))
+    for k, placement in enumerate(placements):
+        chosen = [r for r in runs if r.placement == placement]
+        color = PLACEMENT_COLORS[placement]
+        for offset, (name, values, alpha) in enumerate(
+            (
+                ("train", [r.train_accuracy for r in chosen], 0.45),
+                ("test", [r.test_accuracy for r in chosen], 0.95),
+            )
+        ):
+            x = k + (offset - 0.5) * 0.38
+            ax.bar(x, np.mean(values), 0.34, color=color, alpha=alpha)
+            ax.plot([x] * len(values), values, "o", color="black", markersize=3)
+            ax.text(x, 0.02, name, ha="center", va="bottom", fontsize="small", color="white")
+        gap = np.mean([r.gap for r in chosen])
+        ax.annotate(
+            f"gap {gap:.3f}",
+            (k, max(np.mean([r.train_accuracy for r in chosen]), 0.0) + 0.03),
+            ha="center",
+            fontsize="small",
+        )
+    ax.set_xticks(range(len(placements)), [PLACEMENT_LABELS[p] for p in placements])
+    train_size = runs[0].train_size if runs else 0
+    ax.set(
+        ylim=(0, 1.12),
+        yticks=np.linspace(0, 1, 6),
+        ylabel="accuracy (evaluation mode)",
+        title=f"{train_size} training images: train vs test accuracy (dots: seeds)",
+    )
+
+
+def plot_statistics_groups(axes, runs) -> None:
+    """Left: test accuracy against the number of images BN's statistics come from (dots: seeds; line: mean).
+    Right: the training loss of the first seed for each group size.
+
+    ``runs``: :class:`~vislib.training.sweeps.StatisticsGroupRun` results; every run took the same steps on the
+    same batches, so only the noise of the batch statistics differs.
+    """
+    accuracy_ax, loss_ax = axes
+    sizes = sorted({r.group_size for r in runs})
+    means = [np.mean([r.run.test_accuracy for r in runs if r.group_size == g]) for g in sizes]
+    for g in sizes:
+        values = [r.run.test_accuracy for r in runs if r.group_size == g]
+        accuracy_ax.plot([g] * len(values), values, "o", color="0.35", markersize=4)
+    accuracy_ax.plot(sizes, means, "-", color=ROLE_COLORS["with_batchnorm"], linewidth=2, label="mean over seeds")
+    accuracy_ax.set_xscale("log", base=2)
+    accuracy_ax.set_xticks(sizes, [str(g) for g in sizes])
+    accuracy_ax.minorticks_off()
+    accuracy_ax.set(
+        xlabel="images per batch-statistics group",
+        ylabel="test accuracy (evaluation mode)",
+        title="same steps, same batches: only the statistics differ",
+    )
+    accuracy_ax.legend(fontsize="small", loc="lower right")
+    first_seed = runs[0].seed if runs else 0
+    colors = {g: OKABE[k % len(OKABE)] for k, g in enumerate(sizes)}
+    plot_loss_curves(
+        loss_ax,
+        {f"statistics over {g} images": r.run.losses for r in runs if r.seed == first_seed for g in [r.group_size]},
+        colors={f"statistics over {g} images": colors[g] for g in sizes},
+        window=20,
+        title=f"training loss (seed {first_seed}, batches of 64)",
+    )

@@ -28,7 +28,14 @@ from vislib._validation import check_int, check_type
 __all__ = ["ActivationHistory", "ActivationRecorder", "BINS", "STAGE_LABELS", "STAGES"]
 
 STAGES = ("before", "after")
-STAGE_LABELS = {"before": "before normalization (conv output)", "after": "after normalization (input of f)"}
+#: What each stage is, for the widget's controls: true for a network with and one without BN.
+STAGE_LABELS = {"before": "conv output", "after": "input of the nonlinearity f"}
+#: What each stage is in a network with BN, and in one without (where nothing normalizes: both stages are the
+#: convolution's output).
+NETWORK_STAGE_LABELS = {
+    "batchnorm": {"before": "conv output, before BN", "after": "after BN: the input of f"},
+    "plain": {"before": "conv output", "after": "input of f = the conv output (no BN)"},
+}
 BINS = 60
 
 

@@ -18,7 +18,7 @@ __all__ = ["activation_distribution_widget"]
 def activation_distribution_widget(
     plain: ActivationHistory, batchnorm: ActivationHistory, layer: int = 0, stage: str = "before"
 ) -> Interactive:
-    """Pick a block, a recorded training step, and before/after normalization."""
+    """Pick a block, a recorded training step, and the stage: the conv output or the input of the nonlinearity."""
     check_type("plain", plain, ActivationHistory, "an ActivationHistory")
     check_type("batchnorm", batchnorm, ActivationHistory, "an ActivationHistory")
     controls = {

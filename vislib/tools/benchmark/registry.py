@@ -39,7 +39,7 @@ class WidgetBenchmark:
 
 NOTEBOOKS = [
     NotebookGoal("notebooks/00_start_here.ipynb", quick_seconds=60, full_seconds=60),
-    NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=180),
+    NotebookGoal("notebooks/01_batch_normalization.ipynb", quick_seconds=90, full_seconds=300),
     NotebookGoal("notebooks/02_residual_connections.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/03_grouped_convolutions.ipynb", quick_seconds=90, full_seconds=480),
     NotebookGoal("notebooks/04_semantic_segmentation.ipynb", quick_seconds=120, full_seconds=900),
