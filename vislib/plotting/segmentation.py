@@ -162,7 +162,7 @@ def plot_pyramid_bins(axes, image, bins: Sequence[int], pooled: Sequence[object]
         for k in range(1, b):
             ax.axhline(k * height / b - 0.5, color="white", lw=2)
             ax.axvline(k * width / b - 0.5, color="white", lw=2)
-        _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}:\n{b * b} region{'s' if b > 1 else ''}")
+        _bare(ax, f"{b} x {b} bin{'s' if b > 1 else ''}: {b * b} region{'s' if b > 1 else ''}")
         if pooled is not None and axes.shape[0] > 1:
             values = _numpy(pooled[column])
             top = max(float(_numpy(p).max()) for p in pooled) or 1.0  # one colour scale for all branches
@@ -316,7 +316,7 @@ def plot_seed_comparison(
     for k, v in enumerate(values):
         ax.scatter(np.full(len(v), x[k]), v, s=18, color="black", zorder=3)
         ax.annotate(
-            f"{means[k]:.3f}", (x[k], max(v)), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=9
+            f"{means[k]:.3f}", (x[k], max(v)), textcoords="offset points", xytext=(0, 4), ha="center", fontsize="small"
         )
     ax.set_xticks(x, names, rotation=25, ha="right")
     ax.set_ylabel(ylabel)
@@ -324,7 +324,7 @@ def plot_seed_comparison(
         low = min(ylim[0], min(min(v) for v in values))
         ax.set_ylim(low, max(ylim[1], max(max(v) for v in values) * 1.08))
     seeds = max(len(v) for v in values)
-    ax.set_title(f"{title or ylabel} ({seeds} seed{'s' if seeds != 1 else ''})", fontsize=11)
+    ax.set_title(f"{title or ylabel} ({seeds} seed{'s' if seeds != 1 else ''})")
 
 
 def plot_overlay(ax, image, masks: Mapping[str, object], title: str | None = None, alpha: float = 0.65) -> None:
