@@ -138,6 +138,20 @@ def test_start_here_maps_every_notebook(repository):
         assert f"`{path.stem}`" in start, f"the course map in 00_start_here lacks {path.stem}"
 
 
+def test_notebook_links_lead_somewhere_and_every_notebook_links_the_next(repository):
+    """Relative links between notebooks resolve (in notebooks/ and in student/), and each notebook but the last
+    links the next one (no dead "Next" links)."""
+    paths = sorted((repository / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in paths + sorted((repository / "notebooks/student").glob("[0-9][0-9]_*.ipynb")):
+        notebook = nbformat.reads(path.read_text(), as_version=4)
+        text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", text):
+            assert (path.parent / target).is_file(), f"{path.name} links {target}, which does not exist"
+        if path.parent.name == "notebooks" and path != paths[-1]:
+            following = paths[paths.index(path) + 1].name
+            assert f"]({following})" in text, f"{path.name} does not link the next notebook, {following}"
+
+
 def test_widget_extension_is_installed_for_jupyterlab():
     listing = subprocess.run(
         [sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True, text=True, timeout=120
