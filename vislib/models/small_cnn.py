@@ -23,7 +23,13 @@ from torch import Tensor, nn
 
 from vislib._validation import check_choice, check_int, check_model_input, check_tensor
 
-__all__ = ["ACTIVATIONS", "ConvBlock", "PLACEMENTS", "SmallCNN"]
+__all__ = [
+    "ACTIVATIONS",
+    "ConvBlock",
+    "GhostBatchNorm2d",
+    "PLACEMENTS",
+    "SmallCNN",
+]
 
 PLACEMENTS = ("none", "before", "after")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}

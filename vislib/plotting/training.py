@@ -9,7 +9,15 @@ import numpy as np
 from vislib.plotting.style import OKABE_ITO as OKABE
 from vislib.plotting.style import ROLE_COLORS
 
-__all__ = ["PLACEMENT_COLORS", "PLACEMENT_LABELS", "plot_learning_rate_sweep", "plot_loss_curves", "smooth"]
+__all__ = [
+    "PLACEMENT_COLORS",
+    "PLACEMENT_LABELS",
+    "plot_generalization_gap",
+    "plot_learning_rate_sweep",
+    "plot_loss_curves",
+    "plot_statistics_groups",
+    "smooth",
+]
 
 PLACEMENT_LABELS = {"none": "without batch norm", "before": "with batch norm", "after": "BN after the nonlinearity"}
 PLACEMENT_COLORS = {

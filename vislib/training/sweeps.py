@@ -13,7 +13,14 @@ from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress
 from vislib.training.classification import TrainingRun, accuracy, train_classifier
 
-__all__ = ["SweepResult", "train_variants"]
+__all__ = [
+    "compare_statistics_groups",
+    "generalization_gap",
+    "GeneralizationRun",
+    "StatisticsGroupRun",
+    "SweepResult",
+    "train_variants",
+]
 
 
 @dataclass(frozen=True)
