@@ -19,6 +19,7 @@ __all__ = [
     "check_callable",
     "check_choice",
     "check_detections",
+    "check_index",
     "check_int",
     "check_model_input",
     "check_number",
@@ -96,6 +97,18 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
+
+
+def check_index(index: Any, length: int) -> int:
+    """A data set's ``__getitem__`` index as a non-negative int (negative counts from the end, as for a list)."""
+    if isinstance(index, bool) or not isinstance(index, (numbers.Integral,)):
+        raise TypeError(f"index must be an integer, got {type(index).__name__}")
+    index = int(index)
+    if index < 0:
+        index += length
+    if not 0 <= index < length:
+        raise IndexError(f"index {index} is out of range for a data set of {length} images")
+    return index
 
 
 def check_callable(name: str, value: Any) -> Callable:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vislib._validation import check_int, check_number, check_type
+from vislib._validation import check_index, check_int, check_number, check_type
 from vislib.data.shapes import _background, _colour, class_names
 
 __all__ = ["CONTEXT_CLASSES", "SCENES", "ContextShapesDataset", "frame_distance", "render_context_sample"]
@@ -84,13 +84,7 @@ class ContextShapesDataset(Dataset):
         return self.num_images
 
     def __getitem__(self, index: int):
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"index must be an integer, got {type(index).__name__}")
-        index = int(index)
-        if index < 0:
-            index += self.num_images
-        if not 0 <= index < self.num_images:
-            raise IndexError(f"index {index} is out of range for a data set of {self.num_images} images")
+        index = check_index(index, self.num_images)
         sample = render_context_sample(
             np.random.default_rng((self.seed, index)),
             self.image_size,

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vislib._validation import check_choice, check_int, check_number, check_tensor, check_type
+from vislib._validation import check_choice, check_index, check_int, check_number, check_tensor, check_type
 from vislib.ops.rle import polygons_to_mask, rle_counts, rle_decode, rle_encode
 
 __all__ = [
@@ -108,13 +108,7 @@ class ShapesDataset(Dataset):
         return self.num_images
 
     def __getitem__(self, index: int):
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"index must be an integer, got {type(index).__name__}")
-        index = int(index)
-        if index < 0:
-            index += self.num_images
-        if not 0 <= index < self.num_images:
-            raise IndexError(f"index {index} is out of range for a data set of {self.num_images} images")
+        index = check_index(index, self.num_images)
         sample = self.render(index)
         return _to_tensors(sample["image"], sample["masks"], sample["labels"], index)
 
