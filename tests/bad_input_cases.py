@@ -890,6 +890,8 @@ CASES = [
         words=("model", "TinyYolo"),
     ),
     case("vislib.training.yolo.yolo_recipe", "quick", error=TypeError, words=("profile", "Profile")),
+    case("vislib.training.faster_rcnn.faster_rcnn_recipe", "full", error=TypeError, words=("profile", "Profile")),
+    case("vislib.training.mask_rcnn.mask_rcnn_recipe", "full", error=TypeError, words=("profile", "Profile")),
     case("vislib.widgets.grouped_conv.connectivity_widget", channels=12, words=("'channels'", "one of")),
     case("vislib.widgets.grouped_conv.connectivity_widget", layout="all", words=("'layout'", "one of")),
     case(

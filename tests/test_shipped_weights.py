@@ -2,6 +2,7 @@
 
 import math
 
+import nbformat
 import pytest
 
 from vislib.tools import weights
@@ -26,6 +27,44 @@ def test_the_shipped_models_are_headline_models_and_the_total_stays_small():
 @pytest.mark.xfail(reason="issue 18: 08_faster_rcnn and 09_mask_rcnn not shipped yet (run `make weights`)", strict=True)
 def test_every_headline_model_is_shipped():
     assert sorted(MANIFEST) == sorted(weights.HEADLINES), "run `make weights`"
+
+
+#: The cells of each headline's notebook that build its training run, up to its call of store.trained.
+TRAINING_CELLS = {
+    "07_yolo": ("training-run",),
+    "08_faster_rcnn": ("training-run",),
+    "09_mask_rcnn": ("training-data", "training-run"),
+}
+
+
+class _Called(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", sorted(weights.HEADLINES))
+def test_the_notebook_cell_computes_the_key_of_the_tools_headline(name, monkeypatch):
+    """The notebook's own training cells, run in the full profile up to ``store.trained``, compute the key of the
+    tool's run (both build it from the training layer's recipe), so the notebook loads what ``make weights`` ships."""
+    headline = weights.HEADLINES[name](weights.FULL)
+    calls = []
+
+    def trained(run_name, model, train, *, data, settings, monitor=None, **options):
+        calls.append((run_name, store.training_key(run_name, model, data, settings)))
+        raise _Called
+
+    monkeypatch.setattr(store, "trained", trained)
+    import torch
+
+    from vislib.data.shapes import ShapesDataset, to_coco
+
+    classes = ShapesDataset(1).classes
+    namespace = {"torch": torch, "to_coco": to_coco, "PROFILE": weights.FULL, "DEVICE": "cpu", "CLASSES": classes}
+    namespace["SIZE"] = headline.held_out.image_size
+    cells = {cell.id: cell.source for cell in nbformat.read(store.REPOSITORY / headline.notebook, as_version=4).cells}
+    with pytest.raises(_Called):
+        for cell_id in TRAINING_CELLS[name]:
+            exec(compile(cells[cell_id], f"{headline.notebook}:{cell_id}", "exec"), namespace)
+    assert calls == [(name, weights.headline_key(headline))]
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

@@ -92,48 +92,39 @@ def yolo_07(profile: Profile = FULL, device="cpu") -> Headline:
 
 
 def faster_rcnn_08(profile: Profile = FULL, device="cpu") -> Headline:
-    """Notebook 08's cell ``training-run``: :func:`~vislib.models.faster_rcnn.small_faster_rcnn` on 128 px shapes."""
-    from vislib.data.shapes import ShapesDataset, to_coco
-    from vislib.models.faster_rcnn import small_faster_rcnn
+    """Notebook 08's cell ``training-run``: :data:`vislib.training.faster_rcnn.FASTER_RCNN_RECIPES` on 128 px shapes."""
+    from vislib.data.shapes import to_coco
     from vislib.plotting.monitor import TrainingMonitor
-    from vislib.training.faster_rcnn import predict, train_faster_rcnn
+    from vislib.training.faster_rcnn import faster_rcnn_recipe, predict
 
-    size = 128
-    classes = ShapesDataset(1).classes
-    train_set = ShapesDataset(profile.pick(quick=600, full=2000), image_size=size, seed=1)
-    held_out = ShapesDataset(profile.pick(quick=60, full=300), image_size=size, seed=2)
-    settings = {"epochs": profile.pick(quick=3, full=6), "batch_size": 4, "lr": 2e-3}
-    torch.manual_seed(0)
-    detector = small_faster_rcnn(num_classes=len(classes) + 1, image_size=size)
-    monitor = TrainingMonitor(lambda model: predict(model, held_out), to_coco(held_out), classes, live=False)
+    recipe = faster_rcnn_recipe(profile)
+    train_set, held_out = recipe.datasets()
+    detector = recipe.model(num_classes=len(train_set.classes) + 1)  # + 1: the background
+    monitor = TrainingMonitor(lambda model: predict(model, held_out), to_coco(held_out), train_set.classes, live=False)
     return Headline(
         "08_faster_rcnn",
         "notebooks/08_rcnn_family.ipynb",
         detector,
-        lambda: train_faster_rcnn(detector, train_set, **settings, device=device, on_epoch=monitor, show_progress=True),
+        lambda: recipe.train(detector, train_set, device=device, on_epoch=monitor, show_progress=True),
         {"train": train_set, "held_out": held_out},
-        settings,
+        recipe,
         monitor,
         lambda model, images: _box_ap50(model, images, predict),
     )
 
 
 def mask_rcnn_09(profile: Profile = FULL, device="cpu") -> Headline:
-    """Notebook 09's cell ``training-run``: :func:`~vislib.models.mask_rcnn.small_mask_rcnn` on 128 px shapes."""
-    from vislib.data.shapes import ShapesDataset, to_coco
-    from vislib.models.mask_rcnn import small_mask_rcnn
+    """Notebook 09's cells ``training-data`` and ``training-run``: :data:`vislib.training.mask_rcnn.MASK_RCNN_RECIPES`
+    on 128 px shapes."""
+    from vislib.data.shapes import to_coco
     from vislib.plotting.monitor import TrainingMonitor
-    from vislib.training.mask_rcnn import evaluate, predict, train_mask_rcnn
+    from vislib.training.mask_rcnn import evaluate, mask_rcnn_recipe, predict
 
-    size = 128
-    classes = ShapesDataset(1).classes
-    train_set = ShapesDataset(profile.pick(quick=120, full=1200), image_size=size, seed=1)
-    held_out = ShapesDataset(profile.pick(quick=20, full=200), image_size=size, seed=2)
+    recipe = mask_rcnn_recipe(profile)
+    train_set, held_out = recipe.datasets()
     ground_truth = to_coco(held_out)
-    settings = {"epochs": profile.pick(quick=2, full=5), "batch_size": 4, "lr": 2e-3}
-    torch.manual_seed(0)
-    model = small_mask_rcnn(num_classes=len(classes) + 1, image_size=size)
-    monitor = TrainingMonitor(lambda m: predict(m, held_out), ground_truth, classes, masks=True, live=False)
+    model = recipe.model(num_classes=len(train_set.classes) + 1)  # + 1: the background
+    monitor = TrainingMonitor(lambda m: predict(m, held_out), ground_truth, train_set.classes, masks=True, live=False)
 
     def mask_ap50(trained_model, images) -> dict:
         value = evaluate(trained_model, images, ground_truth=ground_truth if images is held_out else None)
@@ -143,9 +134,9 @@ def mask_rcnn_09(profile: Profile = FULL, device="cpu") -> Headline:
         "09_mask_rcnn",
         "notebooks/09_instance_segmentation.ipynb",
         model,
-        lambda: train_mask_rcnn(model, train_set, **settings, device=device, on_epoch=monitor, show_progress=True),
+        lambda: recipe.train(model, train_set, device=device, on_epoch=monitor, show_progress=True),
         {"train": train_set, "held_out": held_out},
-        settings,
+        recipe,
         monitor,
         mask_ap50,
     )

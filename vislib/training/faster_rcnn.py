@@ -28,8 +28,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from vislib import runtime
 from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
+from vislib.data.shapes import ShapesDataset
+from vislib.models.faster_rcnn import small_faster_rcnn
 from vislib.progress import progress
+from vislib.runtime import Profile
 from vislib.training.epochs import (
     EpochTrainingRun,
     _check_dataset,
@@ -40,7 +44,16 @@ from vislib.training.epochs import (
     to_coco_results,
 )
 
-__all__ = ["LOSS_PARTS", "FasterRCNNTrainingRun", "predict", "to_coco_results", "train_faster_rcnn"]
+__all__ = [
+    "FASTER_RCNN_RECIPES",
+    "FasterRCNNRecipe",
+    "FasterRCNNTrainingRun",
+    "LOSS_PARTS",
+    "faster_rcnn_recipe",
+    "predict",
+    "to_coco_results",
+    "train_faster_rcnn",
+]
 
 LOSS_PARTS = ("loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg")
 """torchvision's names for the four losses: RPN objectness, RPN boxes, head classes, head boxes."""
@@ -54,6 +67,61 @@ class FasterRCNNTrainingRun(EpochTrainingRun):
     """What :func:`train_faster_rcnn` measured, with torchvision's four loss parts per step."""
 
     loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+
+
+@dataclass(frozen=True)
+class FasterRCNNRecipe:
+    """Notebook 08's Faster R-CNN run for one profile: the shapes data, the model and the training settings.
+
+    The notebook's training cell and ``make weights`` (:mod:`vislib.tools.weights`) both build the run from it,
+    so the key :func:`vislib.training.store.trained` computes is the same in both and the notebook finds the
+    shipped weights. :data:`FASTER_RCNN_RECIPES` holds the quick and full profiles' values;
+    :func:`faster_rcnn_recipe` picks the active one.
+    """
+
+    train_images: int
+    held_out_images: int
+    epochs: int
+    image_size: int = 128
+    batch_size: int = 4
+    lr: float = 2e-3
+    train_seed: int = 1  # the shapes data sets' seeds
+    held_out_seed: int = 2
+    model_seed: int = 0  # torch's seed just before the model's weights are drawn
+
+    def datasets(self) -> tuple[ShapesDataset, ShapesDataset]:
+        """``(train_set, held_out)``: the recipe's shapes images and their objects."""
+        return (
+            ShapesDataset(self.train_images, image_size=self.image_size, seed=self.train_seed),
+            ShapesDataset(self.held_out_images, image_size=self.image_size, seed=self.held_out_seed),
+        )
+
+    def model(self, num_classes: int) -> nn.Module:
+        """A freshly initialized :func:`~vislib.models.faster_rcnn.small_faster_rcnn` (torch seeded with
+        ``model_seed`` first); ``num_classes`` counts the background, as torchvision's does."""
+        torch.manual_seed(self.model_seed)
+        return small_faster_rcnn(num_classes=num_classes, image_size=self.image_size)
+
+    def train(self, model: nn.Module, train_set, **options) -> FasterRCNNTrainingRun:
+        """:func:`train_faster_rcnn` with the recipe's epochs, batch size and learning rate; ``options``
+        (device, ``on_epoch``, ``show_progress``, ...) go to it unchanged."""
+        return train_faster_rcnn(
+            model, train_set, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, **options
+        )
+
+
+#: Notebook 08's run in the quick profile (CI, 2 CPU cores) and the full one (lectures; the shipped weights).
+FASTER_RCNN_RECIPES = {
+    "quick": FasterRCNNRecipe(train_images=600, held_out_images=60, epochs=3),
+    "full": FasterRCNNRecipe(train_images=2000, held_out_images=300, epochs=6),
+}
+
+
+def faster_rcnn_recipe(profile: Profile | None = None) -> FasterRCNNRecipe:
+    """The :class:`FasterRCNNRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`)."""
+    if profile is not None:
+        check_type("profile", profile, Profile, "a vislib.runtime.Profile (from vislib.runtime.profile()) or None")
+    return FASTER_RCNN_RECIPES[(profile or runtime.profile()).name]
 
 
 def _check_model(model) -> int:

@@ -27,19 +27,26 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
+from vislib import runtime
 from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
+from vislib.data.shapes import ShapesDataset
+from vislib.models.mask_rcnn import small_mask_rcnn
 from vislib.ops.rle import rle_encode
 from vislib.progress import progress
+from vislib.runtime import Profile
 from vislib.training.epochs import EpochTrainingRun, _check_dataset, _device_of, to_coco_results
 from vislib.training.faster_rcnn import LOSS_PARTS as BOX_LOSS_PARTS
 from vislib.training.faster_rcnn import _train_rcnn
 
 __all__ = [
     "LOSS_PARTS",
+    "MASK_RCNN_RECIPES",
+    "MaskRCNNRecipe",
     "MaskRCNNTrainingRun",
     "PoolerComparison",
     "compare_poolers",
     "evaluate",
+    "mask_rcnn_recipe",
     "predict",
     "to_coco_mask_results",
     "train_mask_rcnn",
@@ -54,6 +61,59 @@ class MaskRCNNTrainingRun(EpochTrainingRun):
     """What :func:`train_mask_rcnn` measured, with torchvision's five loss parts per step."""
 
     loss_parts: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in LOSS_PARTS})  # per step
+
+
+@dataclass(frozen=True)
+class MaskRCNNRecipe:
+    """Notebook 09's Mask R-CNN run for one profile: the shapes data, the model and the training settings.
+
+    The notebook's training cells and ``make weights`` (:mod:`vislib.tools.weights`) both build the run from it,
+    so the key :func:`vislib.training.store.trained` computes is the same in both and the notebook finds the
+    shipped weights. :data:`MASK_RCNN_RECIPES` holds the quick and full profiles' values;
+    :func:`mask_rcnn_recipe` picks the active one.
+    """
+
+    train_images: int
+    held_out_images: int
+    epochs: int
+    image_size: int = 128
+    batch_size: int = 4
+    lr: float = 2e-3
+    train_seed: int = 1  # the shapes data sets' seeds
+    held_out_seed: int = 2
+    model_seed: int = 0  # torch's seed just before the model's weights are drawn
+
+    def datasets(self) -> tuple[ShapesDataset, ShapesDataset]:
+        """``(train_set, held_out)``: the recipe's shapes images, their objects and instance masks."""
+        return (
+            ShapesDataset(self.train_images, image_size=self.image_size, seed=self.train_seed),
+            ShapesDataset(self.held_out_images, image_size=self.image_size, seed=self.held_out_seed),
+        )
+
+    def model(self, num_classes: int) -> nn.Module:
+        """A freshly initialized :func:`~vislib.models.mask_rcnn.small_mask_rcnn` (torch seeded with
+        ``model_seed`` first); ``num_classes`` counts the background, as torchvision's does."""
+        torch.manual_seed(self.model_seed)
+        return small_mask_rcnn(num_classes=num_classes, image_size=self.image_size)
+
+    def train(self, model: nn.Module, train_set, **options) -> MaskRCNNTrainingRun:
+        """:func:`train_mask_rcnn` with the recipe's epochs, batch size and learning rate; ``options``
+        (device, ``on_epoch``, ``show_progress``, ...) go to it unchanged."""
+        return train_mask_rcnn(model, train_set, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, **options)
+
+
+#: Notebook 09's run in the quick profile (CI, 2 CPU cores) and the full one (lectures; the shipped weights).
+MASK_RCNN_RECIPES = {
+    "quick": MaskRCNNRecipe(train_images=120, held_out_images=20, epochs=2),
+    "full": MaskRCNNRecipe(train_images=1200, held_out_images=200, epochs=5),
+}
+
+
+def mask_rcnn_recipe(profile: Profile | None = None) -> MaskRCNNRecipe:
+    """The :class:`MaskRCNNRecipe` of ``profile`` (default: the active one, :func:`vislib.runtime.profile`)."""
+    if profile is not None:
+        check_type("profile", profile, Profile, "a vislib.runtime.Profile (from vislib.runtime.profile()) or None")
+    return MASK_RCNN_RECIPES[(profile or runtime.profile()).name]
 
 
 def _check_model(model) -> int | None:
