@@ -24,7 +24,6 @@ def test_the_shipped_models_are_headline_models_and_the_total_stays_small():
     assert total <= 15e6, f"shipped weights take {total / 1e6:.1f} MB"
 
 
-@pytest.mark.xfail(reason="issue 18: 08_faster_rcnn and 09_mask_rcnn not shipped yet (run `make weights`)", strict=True)
 def test_every_headline_model_is_shipped():
     assert sorted(MANIFEST) == sorted(weights.HEADLINES), "run `make weights`"
 
