@@ -6,8 +6,8 @@ start JupyterLab on a free localhost port with a token, open the notebook, *Run 
 * no error output and no browser console error;
 * every widget rendered (no "Loading widget...", no "model not found", no "Error displaying widget");
 * every widget's picture is shown at its natural size (rendered at 2x, shown at half its pixel size:
-  scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower, shrunk as
-  a whole without distortion);
+  scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower or the window
+  too short for the picture and its controls, shrunk as a whole without distortion);
 * each widget's first slider (else toggle buttons, drop-down, checkbox) changes its picture; the end-to-end latency
   (key press or click -> new picture loaded) over ``MOVES`` moves is written to ``BENCHMARKS.md``;
 * each widget, controls included, fits the notebook's height in a 1440 x 900 window (both styles);
@@ -232,6 +232,9 @@ _PICTURES = """() => [...document.querySelectorAll('.jp-Notebook img')].filter(i
                   height: img.getBoundingClientRect().height,
                   right: img.getBoundingClientRect().right,
                   area: img.closest('.jp-OutputArea-output').getBoundingClientRect().width,
+                  // a widget as tall as the window allows (its picture may shrink to keep its controls in view)
+                  heightBound: img.closest('.vislib-widget') !== null
+                      && img.closest('.vislib-widget').getBoundingClientRect().height >= window.innerHeight - 133,
                   areaRight: img.closest('.jp-OutputArea-output').getBoundingClientRect().right}))"""
 
 _PANEL_HEIGHT = """() => Math.round(document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer, '
@@ -480,9 +483,9 @@ def _check_picture_scales(page, report: dict) -> None:
             assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
             # (4 px: the widget's own 2 px margin)
             assert picture["right"] <= picture["areaRight"] + 4, f"{width} px: picture overflows: {picture}"
-            if natural_css <= picture["area"]:  # room for it: natural size
+            if natural_css <= picture["area"] and not picture["heightBound"]:  # room for it: natural size
                 assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
-            else:  # a narrower output area shrinks it as a whole
+            else:  # a narrower output area, or a window too short for it and its controls, shrinks it as a whole
                 assert scale < 1.0, picture
             scales.append(round(scale, 3))
         report["scales"][width] = scales
