@@ -216,14 +216,15 @@ class Interactive:
         for control in self.controls.values():
             _fit_label(control)
         controls = list(self.controls.values())
+        css = controls_css(PROJECTOR_CLASS)
+        # Projector style: controls 1.6x as wide, so as many per line as the output area holds (2 at 1440 px,
+        # 3 at 1920 px) in one wrapping row; rows of ``controls_per_row`` would wrap unevenly (2 + 1, 2 + 1).
+        per_row = len(controls) if css else controls_per_row
         rows = [
-            ipywidgets.HBox(
-                controls[i : i + controls_per_row], layout=ipywidgets.Layout(flex_flow="row wrap", flex="0 0 auto")
-            )
-            for i in range(0, len(controls), controls_per_row)
+            ipywidgets.HBox(controls[i : i + per_row], layout=ipywidgets.Layout(flex_flow="row wrap", flex="0 0 auto"))
+            for i in range(0, len(controls), per_row)
         ]
         children = [*rows, self.message, self.image]
-        css = controls_css(PROJECTOR_CLASS)
         if css:  # projector style: controls as large as the figures' text (only in widgets made in that style)
             children.insert(0, ipywidgets.HTML(css))
         # Never wider than the output area, so the picture's max-width shrinks it to fit; never taller than the
