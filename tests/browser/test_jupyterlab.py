@@ -483,10 +483,12 @@ def _check_picture_scales(page, report: dict) -> None:
             assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
             # (4 px: the widget's own 2 px margin)
             assert picture["right"] <= picture["areaRight"] + 4, f"{width} px: picture overflows: {picture}"
-            if natural_css <= picture["area"] and not picture["heightBound"]:  # room for it: natural size
-                assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
-            else:  # a narrower output area, or a window too short for it and its controls, shrinks it as a whole
+            if natural_css > picture["area"]:  # a narrower output area shrinks it as a whole
                 assert scale < 1.0, picture
+            elif picture["heightBound"]:  # as tall as the window allows: natural size, or shrunk as a whole
+                assert scale <= 1.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
+            else:  # room for it: natural size
+                assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
             scales.append(round(scale, 3))
         report["scales"][width] = scales
         report.setdefault("areas", {})[width] = sorted({round(p["area"]) for p in pictures if p["widget"]})
