@@ -40,13 +40,15 @@ test: $(INSTALLED)
 	VISLIB_PROFILE=quick VISLIB_RETRAIN=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
 ## The notebooks in a real browser: JupyterLab in the system's Chromium (Playwright, from the dev extra; no
-## browser download), default and projector style; screenshots into build/screenshots/, latencies into
-## BENCHMARKS.md. BROWSER_ARGS="-k 06" for one notebook; BROWSER_STYLES=default for one style (CI's subset).
+## browser download), default and projector style; screenshots into build/screenshots/<style>/, latencies into
+## BENCHMARKS.md. BROWSER_ARGS="-k 06" for one notebook; BROWSER_STYLES=default for one style (CI's subset);
+## BROWSER_WIDGET_STYLES=projector adds the cheap pass: only the headline widgets, checked and screenshotted (CI).
 BROWSER_ARGS ?=
 BROWSER_STYLES ?= default,projector
+BROWSER_WIDGET_STYLES ?=
 test-browser: $(INSTALLED)
-	VISLIB_BROWSER_TEST=1 VISLIB_BROWSER_STYLES=$(BROWSER_STYLES) VISLIB_PROFILE=quick \
-		$(BIN)/python -m pytest tests/browser $(BROWSER_ARGS)
+	VISLIB_BROWSER_TEST=1 VISLIB_BROWSER_STYLES=$(BROWSER_STYLES) VISLIB_BROWSER_WIDGET_STYLES=$(BROWSER_WIDGET_STYLES) \
+		VISLIB_PROFILE=quick $(BIN)/python -m pytest tests/browser $(BROWSER_ARGS)
 
 ## Lint and format check (ruff, configured in pyproject.toml).
 lint: $(INSTALLED)

@@ -45,10 +45,12 @@ def test_widget_pictures_are_rendered_at_twice_their_css_size_and_never_stretche
     dpi = round(mpl.rcParams["figure.dpi"])
     assert pixels == (6 * dpi * PIXEL_RATIO, 3 * dpi * PIXEL_RATIO)
     layout = widget.image.layout
-    assert layout.width == f"{6 * dpi}px" and layout.height == "auto" and layout.max_width == "100%"
+    assert layout.width == "auto" and layout.height == "auto" and layout.max_width == f"min({6 * dpi}px, 100%)"
     assert (int(widget.image.width), int(widget.image.height)) == (6 * dpi, 3 * dpi)
     # The box does not stretch its children to the output area's width.
     assert widget.widget.layout.align_items == "flex-start" and widget.widget.layout.max_width == "100%"
+    # Nor taller than the window less JupyterLab's bars: the picture shrinks (flex) so that its controls stay seen.
+    assert widget.widget.layout.max_height.startswith("calc(100vh - ") and layout.flex == "0 1 auto"
     assert css_size(widget.figure, PIXEL_RATIO) == (6 * dpi, 3 * dpi)
 
 

@@ -111,3 +111,79 @@ def test_results_and_evaluation_tables():
     table = evaluation_table(coco_evaluate(truth, perfect), dataset.classes).data
     assert "| AP50 | 1.000 |" in table
     assert all(f"| AP@0.5, {name} |" in table for name in dataset.classes)
+
+
+@pytest.mark.parametrize("origin", ["upper", "lower"])
+@pytest.mark.parametrize("shape", [(28, 28), (16, 37)])
+def test_pixel_image_draws_exactly_what_imshow_nearest_draws(origin, shape):
+    """PixelImage's cached nearest-neighbour lookup draws matplotlib's own picture: the same screen pixels
+    (to one level of rounding in semi-transparent colours), placed and clipped the same."""
+    import numpy as np
+
+    from vislib.plotting.view import PixelImage, pixel_image
+
+    rgba = np.random.default_rng(0).integers(0, 256, (*shape, 4), dtype=np.uint8)
+    figures = []
+    for _ in range(2):  # the same figure twice: imshow in one, a PixelImage in the other
+        figure, ax = new_figure(figsize=(4, 4))
+        figure.set_dpi(160)
+        figure.set_layout_engine("none")
+        figures.append((figure, ax))
+    (reference_figure, reference_ax), (figure, pixel_ax) = figures
+    reference = reference_ax.imshow(rgba, interpolation="nearest", origin=origin)
+    if origin == "upper":
+        image = pixel_image(pixel_ax, rgba)
+    else:
+        image = PixelImage(pixel_ax, origin="lower", extent=reference.get_extent())
+        image.set_data(rgba)
+        pixel_ax.add_image(image)
+    pixel_ax.set(xlim=reference_ax.get_xlim(), ylim=reference_ax.get_ylim(), aspect="equal")
+    for zoom in (False, True):  # whole, then zoomed in (clipped by the axes)
+        if zoom:
+            for ax in (reference_ax, pixel_ax):
+                ax.set(xlim=(3.2, 11.7), ylim=(9.6, 2.1))
+        reference_figure.canvas.draw()
+        figure.canvas.draw()
+        expected, left, bottom, _ = reference.make_image(reference_figure.canvas.get_renderer(), 1.0)
+        got, my_left, my_bottom, _ = image.make_image(figure.canvas.get_renderer(), 1.0)
+        assert (my_left, my_bottom) == (left, bottom) and got.shape == expected.shape
+        np.testing.assert_array_equal(got[..., 3], expected[..., 3])
+        drawn = [np.asarray(f.canvas.buffer_rgba()).astype(int) for f in (reference_figure, figure)]
+        assert np.abs(drawn[0] - drawn[1]).max() <= 1
+    with pytest.raises(ValueError, match="uint8 RGBA"):
+        image.set_data(rgba[..., :3])
+
+
+def test_pixel_image_is_placed_as_imshow_places_it():
+    import numpy as np
+
+    from vislib.plotting.view import pixel_image
+
+    rgba = np.zeros((12, 20, 4), np.uint8)
+    figure, (reference_ax, pixel_ax) = new_figure(1, 2)
+    reference = reference_ax.imshow(rgba)
+    image = pixel_image(pixel_ax, rgba)
+    assert image.get_extent() == reference.get_extent()
+    assert pixel_ax.get_xlim() == reference_ax.get_xlim() and pixel_ax.get_ylim() == reference_ax.get_ylim()
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        pixel_image(None, rgba)
+
+
+def test_rgba_to_png_is_lossless_and_canvas_to_image_uses_it():
+    import io
+
+    import numpy as np
+    import PIL.Image
+
+    from vislib.plotting.figures import canvas_to_image, rgba_to_png
+
+    rgba = np.random.default_rng(1).integers(0, 256, (31, 47, 4), dtype=np.uint8)
+    decoded = np.asarray(PIL.Image.open(io.BytesIO(rgba_to_png(rgba))))
+    np.testing.assert_array_equal(decoded, rgba)
+    figure, ax = new_figure()
+    ax.plot([0, 1], [1, 0])
+    figure.canvas.draw()
+    png = canvas_to_image(figure, "png")
+    np.testing.assert_array_equal(np.asarray(PIL.Image.open(io.BytesIO(png))), np.asarray(figure.canvas.buffer_rgba()))
+    with pytest.raises(ValueError, match=r"\[H, W, 4\] uint8"):
+        rgba_to_png(rgba[..., :3])

@@ -6,12 +6,17 @@ start JupyterLab on a free localhost port with a token, open the notebook, *Run 
 * no error output and no browser console error;
 * every widget rendered (no "Loading widget...", no "model not found", no "Error displaying widget");
 * every widget's picture is shown at its natural size (rendered at 2x, shown at half its pixel size:
-  scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower, shrunk as
-  a whole without distortion);
+  scale 1 +- 0.05) at 1440 and 1920 px window widths (or, where the output area is narrower or the window
+  too short for the picture and its controls, shrunk as a whole without distortion);
 * each widget's first slider (else toggle buttons, drop-down, checkbox) changes its picture; the end-to-end latency
   (key press or click -> new picture loaded) over ``MOVES`` moves is written to ``BENCHMARKS.md``;
-* in the default style each widget, controls included, fits the notebook's height in a 1440 x 900 window;
-* a screenshot of each widget goes to ``build/screenshots/<style>/``.
+* each widget, controls included, fits the notebook's height in a 1440 x 900 window (both styles);
+* a screenshot of each widget goes to ``build/screenshots/<style>/<notebook>_widget<k>.png``.
+
+A second, cheaper pass (``VISLIB_BROWSER_WIDGET_STYLES=projector``: what CI adds to its default-style run) shows
+only the headline widgets, each built as the benchmark builds it (``vislib/tools/benchmark/registry.py``), in
+one generated notebook: the same rendering, scale, fit and console checks, one control move each instead of
+the latency series, and a screenshot of each into ``build/screenshots/<style>/headline_<widget>.png``.
 
 Run with ``make test-browser`` (it sets ``VISLIB_BROWSER_TEST=1``); skipped otherwise, and skipped with a
 message where Playwright or Chromium is missing (``apt-get install chromium``; no browser is downloaded).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -38,8 +44,11 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPOSITORY / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 #: The styles to run in (``VISLIB_BROWSER_STYLES=default``: CI's subset, every notebook in the default style).
 STYLES = tuple(os.environ.get("VISLIB_BROWSER_STYLES", "default,projector").replace(" ", "").split(","))
+#: The styles of the headline-widgets-only pass (none unless set; CI: ``projector``).
+WIDGET_STYLES = tuple(filter(None, os.environ.get("VISLIB_BROWSER_WIDGET_STYLES", "").replace(" ", "").split(",")))
 SCREENSHOTS = REPOSITORY / "build" / "screenshots"
 RESULTS = REPOSITORY / "build" / "browser"
+HEADLINE_NOTEBOOK = "headline_widgets.ipynb"
 CHROMIUM = os.environ.get("VISLIB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 WIDTHS = (1440, 1920)
 MOVES = int(os.environ.get("VISLIB_BROWSER_MOVES", "20"))
@@ -56,9 +65,10 @@ def _cannot_run(reason: str) -> None:
 
 if os.environ.get("VISLIB_BROWSER_TEST") != "1":
     pytest.skip("the real-browser test runs with `make test-browser`", allow_module_level=True)
-if not set(STYLES) <= {"default", "projector"}:
-    raise ValueError(f"VISLIB_BROWSER_STYLES must name 'default' and/or 'projector', got {STYLES}")
+if not set(STYLES) | set(WIDGET_STYLES) <= {"default", "projector"}:
+    raise ValueError(f"VISLIB_BROWSER_(WIDGET_)STYLES must name 'default' and/or 'projector', got {STYLES}")
 try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     _cannot_run("Playwright for Python is not installed (pip install -e '.[dev]')")
@@ -110,12 +120,45 @@ def _lab_settings(directory: Path) -> None:
 @pytest.fixture(scope="module", params=STYLES)
 def lab(request, tmp_path_factory):
     """JupyterLab on a copy of the notebooks (runs never write into the repository), in one style."""
-    style = request.param
-    work = tmp_path_factory.mktemp(f"lab-{style}")
+    work = tmp_path_factory.mktemp(f"lab-{request.param}")
     notebooks = work / "notebooks"
     notebooks.mkdir()
     for path in NOTEBOOKS:
         shutil.copy(path, notebooks / path.name)
+    yield from _serve(work, notebooks, request.param)
+
+
+@pytest.fixture(scope="module", params=WIDGET_STYLES or [None])
+def widget_lab(request, tmp_path_factory):
+    """JupyterLab on one generated notebook that shows every registered headline widget, in one style."""
+    if request.param is None:
+        pytest.skip("the headline-widgets pass runs with VISLIB_BROWSER_WIDGET_STYLES=projector (and/or default)")
+    work = tmp_path_factory.mktemp(f"widgets-{request.param}")
+    notebooks = work / "notebooks"
+    notebooks.mkdir()
+    _write_headline_notebook(notebooks / HEADLINE_NOTEBOOK)
+    yield from _serve(work, notebooks, request.param)
+
+
+def _write_headline_notebook(path: Path) -> None:
+    """One cell per registered headline widget, built by the benchmark's factory for it."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from vislib.tools.benchmark.registry import WIDGETS
+
+    cells = [
+        new_markdown_cell("# The headline widgets (written by tests/browser)", id="title"),
+        new_code_cell("from vislib.tools.benchmark.timing import load_factory", id="imports"),
+    ]
+    for k, entry in enumerate(WIDGETS):
+        cells.append(new_markdown_cell(f"## {entry.name}", id=f"name-{k}"))
+        cells.append(new_code_cell(f"load_factory({entry.factory!r})()", id=f"widget-{k}"))
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def _serve(work: Path, notebooks: Path, style: str):
     settings = work / "settings"
     _lab_settings(settings)
     port, token = _free_port(), f"vislib-browser-{os.getpid()}"
@@ -189,6 +232,9 @@ _PICTURES = """() => [...document.querySelectorAll('.jp-Notebook img')].filter(i
                   height: img.getBoundingClientRect().height,
                   right: img.getBoundingClientRect().right,
                   area: img.closest('.jp-OutputArea-output').getBoundingClientRect().width,
+                  // a widget as tall as the window allows (its picture may shrink to keep its controls in view)
+                  heightBound: img.closest('.vislib-widget') !== null
+                      && img.closest('.vislib-widget').getBoundingClientRect().height >= window.innerHeight - 133,
                   areaRight: img.closest('.jp-OutputArea-output').getBoundingClientRect().right}))"""
 
 _PANEL_HEIGHT = """() => Math.round(document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer, '
@@ -321,42 +367,17 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
         widgets = page.locator(".vislib-widget")
         count = widgets.count()
         report = {"notebook": notebook.stem, "style": style, "widgets": [], "scales": {}}
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900 if width == 1440 else 1080})
-            time.sleep(1)
-            pictures = page.evaluate(_PICTURES)
-            scales = []
-            for picture in pictures:
-                natural_css = picture["naturalWidth"] / 2
-                scale = picture["width"] / natural_css
-                aspect = (picture["width"] / picture["height"]) / (picture["naturalWidth"] / picture["naturalHeight"])
-                assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
-                # (4 px: the widget's own 2 px margin)
-                assert picture["right"] <= picture["areaRight"] + 4, f"{width} px: picture overflows: {picture}"
-                if natural_css <= picture["area"]:  # room for it: natural size
-                    assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
-                else:  # a narrower output area shrinks it as a whole
-                    assert scale < 1.0, picture
-                scales.append(round(scale, 3))
-            report["scales"][width] = scales
-            report.setdefault("areas", {})[width] = sorted({round(p["area"]) for p in pictures if p["widget"]})
-        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-        time.sleep(1)
-
+        _check_picture_scales(page, report)
         shots = SCREENSHOTS / style
         shots.mkdir(parents=True, exist_ok=True)
         report["panel_height"] = page.evaluate(_PANEL_HEIGHT)
         report["boxes"] = []
+        too_large = []
         for index in range(count):
             widget = widgets.nth(index)
-            widget.scroll_into_view_if_needed()
-            widget.screenshot(path=str(shots / f"{notebook.stem}_widget{index}.png"))
-            box = widget.bounding_box()
-            report["boxes"].append([round(box["width"]), round(box["height"])])
-            if style == "default":  # a widget and its controls fit a 1440 x 900 screen at once
-                assert box["height"] <= report["panel_height"], (
-                    f"widget {index} is {box['height']:.0f} px high; the notebook shows {report['panel_height']} px"
-                )
+            too_large.append(
+                _screenshot_and_check_fit(page, widget, shots / f"{notebook.stem}_widget{index}.png", report, index)
+            )
             move_control = _control_moves(page, index)
             assert move_control is not None, f"widget {index}: no slider, toggle buttons, drop-down or checkbox"
             before = page.locator(".vislib-widget img.vislib-picture").nth(index).get_attribute("src")
@@ -380,9 +401,114 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(lab, browser, notebook):
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"{notebook.stem}_{style}.json").write_text(json.dumps(report, indent=1))
         assert not console_errors, f"browser console errors: {console_errors}"
+        assert not any(too_large), [message for message in too_large if message]
     finally:
         context.close()
         _shut_down_kernels(lab)
+
+
+def test_headline_widgets_render_fit_and_respond_in_chromium(widget_lab, browser):
+    """The cheap pass over one style: every registered headline widget in one generated notebook (built as the
+    benchmark builds it), checked as above, one control move each; screenshots ``headline_<widget>.png``."""
+    from vislib.tools.benchmark.registry import WIDGETS
+
+    lab, style = widget_lab, widget_lab["style"]
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    page = context.new_page()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    try:
+        page.goto(f"{lab['base']}/lab/workspaces/headline/tree/{HEADLINE_NOTEBOOK}?reset&token={lab['token']}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        _run_all(page, HEADLINE_NOTEBOOK)
+        _wait_until_run(page)
+        saved = _saved_notebook(page, lab["notebooks"] / HEADLINE_NOTEBOOK)
+        errors = [
+            f"cell {cell.id}: {output.ename}: {output.evalue}"
+            for cell in saved.cells
+            if cell.cell_type == "code"
+            for output in cell.get("outputs", [])
+            if output.output_type == "error"
+        ]
+        assert not errors, errors
+        text = page.locator(".jp-Notebook").inner_text()
+        assert not [phrase for phrase in BROKEN_WIDGET_TEXTS if phrase in text], "widgets not rendered"
+        widgets = page.locator(".vislib-widget")
+        assert widgets.count() == len(WIDGETS), f"{widgets.count()} widgets shown, {len(WIDGETS)} registered"
+        report = {"notebook": "headline widgets", "style": style, "widgets": [], "scales": {}}
+        _check_picture_scales(page, report)
+        shots = SCREENSHOTS / style
+        shots.mkdir(parents=True, exist_ok=True)
+        report["panel_height"] = page.evaluate(_PANEL_HEIGHT)
+        report["boxes"] = []
+        too_large, unchanged = [], []
+        for index, entry in enumerate(WIDGETS):
+            name = re.sub(r"[^a-z0-9]+", "_", entry.name.lower()).strip("_")
+            message = _screenshot_and_check_fit(page, widgets.nth(index), shots / f"headline_{name}.png", report, index)
+            too_large.append(message and f"{entry.name}: {message}")
+            move_control = _control_moves(page, index)
+            assert move_control is not None, f"{entry.name}: no slider, toggle buttons, drop-down or checkbox"
+            picture = page.locator(".vislib-widget img.vislib-picture").nth(index)
+            before = picture.get_attribute("src")
+            page.evaluate(_WATCH, index)
+            move_control(0)
+            try:
+                page.wait_for_function("window.__loads.length > 0", timeout=15_000)
+            except PlaywrightTimeout:
+                unchanged.append(entry.name)
+            if picture.get_attribute("src") == before:
+                unchanged.append(entry.name)
+        (SCREENSHOTS / style / "headline_widgets.json").write_text(json.dumps(report, indent=1))
+        assert not console_errors, f"browser console errors: {console_errors}"
+        assert not unchanged, f"a control move did not change the picture of {unchanged}"
+        assert not any(too_large), [message for message in too_large if message]
+    finally:
+        context.close()
+        _shut_down_kernels(lab)
+
+
+def _check_picture_scales(page, report: dict) -> None:
+    """At each window width: every picture undistorted, inside its output area, and at its natural size
+    (or shrunk as a whole where the area is narrower); the scales and areas go into ``report``. Ends at 1440 x 900."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900 if width == 1440 else 1080})
+        time.sleep(1)
+        pictures = page.evaluate(_PICTURES)
+        scales = []
+        for picture in pictures:
+            natural_css = picture["naturalWidth"] / 2
+            scale = picture["width"] / natural_css
+            aspect = (picture["width"] / picture["height"]) / (picture["naturalWidth"] / picture["naturalHeight"])
+            assert abs(aspect - 1) < 0.02, f"distorted picture {picture}"
+            # (4 px: the widget's own 2 px margin)
+            assert picture["right"] <= picture["areaRight"] + 4, f"{width} px: picture overflows: {picture}"
+            if natural_css > picture["area"]:  # a narrower output area shrinks it as a whole
+                assert scale < 1.0, picture
+            elif picture["heightBound"]:  # as tall as the window allows: natural size, or shrunk as a whole
+                assert scale <= 1.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
+            else:  # room for it: natural size
+                assert abs(scale - 1) <= 0.05, f"{width} px: picture shown at {scale:.2f}x: {picture}"
+            scales.append(round(scale, 3))
+        report["scales"][width] = scales
+        report.setdefault("areas", {})[width] = sorted({round(p["area"]) for p in pictures if p["widget"]})
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    time.sleep(1)
+
+
+def _screenshot_and_check_fit(page, widget, path: Path, report: dict, index) -> str | None:
+    """Screenshot one widget (1440 x 900 window); a message if it does not fit the notebook's height with its
+    controls (checked at the end, so that the other widgets are still measured)."""
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(path))
+    box = widget.bounding_box()
+    report["boxes"].append([round(box["width"]), round(box["height"])])
+    if box["height"] <= report["panel_height"]:
+        return None
+    return (
+        f"{report['style']} style: widget {index} is {box['width']:.0f} x {box['height']:.0f} px; "
+        f"the notebook shows {report['panel_height']} px of a 1440 x 900 window"
+    )
 
 
 def _shut_down_kernels(lab) -> None:

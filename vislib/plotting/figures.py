@@ -14,6 +14,8 @@ output area scales them down as a whole (``max-width: 100%; height: auto``).
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import matplotlib as mpl
 import numpy as np
@@ -24,6 +26,11 @@ from matplotlib.figure import Figure
 from vislib._validation import check_int, check_type
 from vislib.plotting.style import PIXEL_RATIO, figure_scale
 
+try:  # ISA-L's deflate: the same zlib stream, several times faster than zlib's fastest level
+    from isal import isal_zlib as _deflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the slower fallback
+    _deflate = zlib
+
 __all__ = [
     "axes_list",
     "canvas_to_image",
@@ -32,6 +39,7 @@ __all__ = [
     "display_image",
     "figure_to_png",
     "new_figure",
+    "rgba_to_png",
     "show",
 ]
 
@@ -87,19 +95,45 @@ def canvas_to_png(figure: Figure) -> bytes:
 
 
 def canvas_to_image(figure: Figure, image_format: str = "png") -> bytes:
-    """The canvas as PNG (exact; best for plots) or JPEG (several times faster for photos and noise)."""
+    """The canvas as PNG (exact; best for plots) or JPEG (for figures that show photos or noise).
+
+    The PNG is written by :func:`rgba_to_png`: no per-row filters and ISA-L's fast deflate, several times
+    faster than Pillow's encoder on a widget's canvas (about 10 ms instead of 50-100 ms for 2 megapixels)."""
     check_type("figure", figure, Figure, "a matplotlib Figure")
     width, height = figure.canvas.get_width_height(physical=True)
+    if image_format == "png":
+        return rgba_to_png(np.asarray(figure.canvas.buffer_rgba()))
+    if image_format != "jpeg":
+        raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
     # frombuffer reads the canvas's memory in place (a numpy slice would be copied twice, ~3x slower).
     rgba = PIL.Image.frombuffer("RGBA", (width, height), figure.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buffer = io.BytesIO()
-    if image_format == "png":
-        rgba.save(buffer, format="PNG", compress_level=1)
-    elif image_format == "jpeg":
-        rgba.convert("RGB").save(buffer, format="JPEG", quality=92)
-    else:
-        raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
+    rgba.convert("RGB").save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()
+
+
+def rgba_to_png(rgba: np.ndarray) -> bytes:
+    """A ``[H, W, 4]`` ``uint8`` RGBA array as PNG bytes, exactly (lossless), written for speed.
+
+    Every row uses PNG's filter 0 (none): Pillow chooses a filter per row by trying them all, which costs
+    more than the compression itself, while a figure's flat backgrounds compress well unfiltered. The
+    rows go through a fast deflate (ISA-L's, when the ``isal`` package is there; else zlib's level 1)."""
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4 or 0 in rgba.shape:
+        raise ValueError(f"rgba must be a non-empty [H, W, 4] uint8 array, got {rgba.dtype} {rgba.shape}")
+    height, width, _ = rgba.shape
+    rows = np.empty((height, 1 + 4 * width), np.uint8)
+    rows[:, 0] = 0  # each row starts with its filter type: none
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", _deflate.compress(rows, 1)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 def display_image(figure: Figure):
@@ -117,3 +151,7 @@ def show(figure: Figure) -> None:
     from IPython.display import display
 
     display(display_image(figure))
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

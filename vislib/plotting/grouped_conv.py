@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.path import Path
 
 from vislib.plotting.style import OKABE_ITO
-from vislib.plotting.view import View
+from vislib.plotting.view import View, pixel_image
 from vislib.states.grouped_conv import LAYOUTS, ConnectivityState
 
 __all__ = [
@@ -69,7 +69,7 @@ class ConnectivityView(View):
         self.nodes = self.wiring_ax.scatter([], [], s=12, color="black", zorder=3)
         self.wiring_ax.set_ylabel("channel index")
         self.wiring_ax.grid(False)
-        self.image = self.matrix_ax.imshow(np.ones((2, 2, 3)), interpolation="none")
+        self.image = pixel_image(self.matrix_ax, np.full((2, 2, 4), 255, np.uint8))
         self.matrix_ax.set(
             xlabel="input channel of the first layer",
             ylabel="output channel of the last layer",
@@ -109,8 +109,9 @@ class ConnectivityView(View):
         else:
             self.layer2.set_paths(_wires(state.second, _SHUFFLED if shuffled else _LAYER1, _LAYER2, state.groups))
             self.layer2.set_edgecolor(colors)
-        picture = np.ones((state.channels, state.channels, 3))
-        picture[state.reach] = colors[np.broadcast_to(state.input_group, state.reach.shape)[state.reach]]
+        picture = np.full((state.channels, state.channels, 4), 255, np.uint8)  # white: not reached
+        reached = colors[np.broadcast_to(state.input_group, state.reach.shape)[state.reach]]
+        picture[state.reach, :3] = np.round(np.asarray(reached)[:, :3] * 255)
         self.image.set_data(picture)
         self.image.set_extent((-0.5, state.channels - 0.5, state.channels - 0.5, -0.5))
         row = [r.groups for r in state.table].index(state.groups)

@@ -12,11 +12,13 @@ from matplotlib.patches import Rectangle
 from vislib.plotting.detection import plot_detection_sample
 from vislib.plotting.segmentation import plot_label_map
 from vislib.plotting.style import OKABE_ITO, ROLE_COLORS
-from vislib.plotting.view import View
+from vislib.plotting.view import View, pixel_image
 from vislib.states.mask_rcnn import InstanceState
 
 __all__ = ["InstanceView", "plot_label_kinds", "plot_mask_targets", "plot_pooler_ablation", "plot_predictions"]
 
+#: How strongly the image shows under the overlap codes (the rest is white).
+_FADED = 0.25
 OVERLAP_COLORS = (
     "#00000000",
     ROLE_COLORS["true_positive"],
@@ -126,24 +128,27 @@ def plot_pooler_ablation(ax, scores: dict, metrics=("AP", "AP50", "AP75")) -> No
 class InstanceView(View):
     """A: the image, the detection's box and pasted mask, the matched ground-truth box (dashed).
     B: the mask head's 28 x 28 probabilities for the detected class. C: the pasted mask at the threshold
-    against the ground-truth mask: both (green), predicted only, ground truth only.
+    against the ground-truth mask: both (green), predicted only, ground truth only, over the faded image.
 
-    A slider move redraws three small pictures, each handed to matplotlib already coloured (``uint8``
-    RGBA through a lookup table): matplotlib then only scales them to the screen, instead of
-    normalizing, masking and colour-mapping every screen pixel."""
+    A slider move redraws three small pictures, each composited and coloured at the data's resolution
+    (the tint over the image, the overlap codes over the faded image, the probabilities through a lookup
+    table) into opaque ``uint8`` RGBA, and drawn as a :class:`~vislib.plotting.view.PixelImage`: its
+    screen pixels are looked up by nearest neighbour through indices computed once, instead of being
+    resampled, colour-mapped and alpha-blended on every move. No image lies under them in the background,
+    which is then the same for every image."""
 
     def __init__(self, images, class_names):
-        self.images = images  # list of [H, W, 3] arrays
         self.class_names = tuple(class_names)
         self.probability_colors = colormaps["viridis"]
-        self.tint_color = np.array(to_rgba(ROLE_COLORS["prediction"], 0.5)) * 255
+        self.tint_color = np.array(to_rgba(ROLE_COLORS["prediction"], 0.5))
         self.overlap_lut = (to_rgba_array(OVERLAP_COLORS) * 255).round().astype(np.uint8)  # code -> RGBA
+        opaque = [np.clip(np.asarray(image, dtype=float), 0, 1) for image in images]  # list of [H, W, 3]
+        self.pictures = [_rgba_bytes(image) for image in opaque]
+        self.faded = [_rgba_bytes(_FADED * image + (1 - _FADED)) for image in opaque]  # at 25 % over white
 
     def setup(self, axes, state: InstanceState):
         self.image_ax, self.probs_ax, self.overlap_ax = axes
-        height, width = state.mask.shape
-        self.picture = self.image_ax.imshow(self.images[state.image_index])
-        self.tint = self.image_ax.imshow(np.zeros((height, width, 4), np.uint8), interpolation="nearest")
+        self.picture = pixel_image(self.image_ax, self.pictures[state.image_index])  # tinted by update()
         self.box = _box_patch(self.image_ax, state.box, ROLE_COLORS["prediction"])
         self.truth_box = _box_patch(self.image_ax, state.box, ROLE_COLORS["ground_truth"], linestyle="--")
         self.label = self.image_ax.text(
@@ -151,13 +156,13 @@ class InstanceView(View):
         )
         self.image_ax.set_title("detection (box, mask), ground truth dashed", fontsize="small")
         size = state.mask_probs.shape[0]
-        self.probs = self.probs_ax.imshow(self._probability_rgba(state.mask_probs), interpolation="nearest")
+        self.probs = pixel_image(self.probs_ax, self._probability_rgba(state.mask_probs))
         self.probs_ax.set_title(f"mask head: {size}×{size} probabilities of the class", fontsize="small")
         self.probs_ax.set(xlabel="mask column", ylabel="mask row")
         self.probs_ax.grid(False)
         scale = ScalarMappable(norm=Normalize(0, 1), cmap=self.probability_colors)
         self.probs_ax.figure.colorbar(scale, ax=self.probs_ax, shrink=0.8, label="probability")
-        self.overlap = self.overlap_ax.imshow(np.zeros((height, width, 4), np.uint8), interpolation="nearest")
+        self.overlap = pixel_image(self.overlap_ax, self.faded[state.image_index])
         self.overlap_ax.set_title(
             "pasted mask > threshold vs ground truth: both\n(green), predicted only (red), truth only (orange)",
             fontsize="small",
@@ -165,21 +170,16 @@ class InstanceView(View):
         self.iou_text = self.overlap_ax.text(
             0.5, -0.02, "", transform=self.overlap_ax.transAxes, ha="center", va="top", fontsize="small"
         )
-        self.overlap_picture = self.overlap_ax.imshow(self.images[state.image_index], alpha=0.25, zorder=0)
         for ax in (self.image_ax, self.overlap_ax):
             ax.set_xticks([]), ax.set_yticks([])
-        return [self.tint, self.box, self.truth_box, self.label, self.probs, self.overlap, self.iou_text]
-
-    def background_key(self, state: InstanceState):
-        return state.image_index
+        return [self.picture, self.box, self.truth_box, self.label, self.probs, self.overlap, self.iou_text]
 
     def update(self, state: InstanceState) -> None:
-        picture = self.images[state.image_index]
-        self.picture.set_data(picture)
-        self.overlap_picture.set_data(picture)
-        tint = np.zeros((*state.mask.shape, 4), np.uint8)
-        tint[state.mask] = self.tint_color
-        self.tint.set_data(tint)
+        tinted = self.pictures[state.image_index].copy()
+        under = tinted[state.mask, :3].astype(float)
+        alpha = self.tint_color[3]
+        tinted[state.mask, :3] = (under * (1 - alpha) + 255 * alpha * self.tint_color[:3]).round().astype(np.uint8)
+        self.picture.set_data(tinted)
         box = state.box
         self.box.set_bounds(box[0], box[1], box[2] - box[0], box[3] - box[1])
         self.truth_box.set_visible(state.truth_box is not None)
@@ -191,7 +191,9 @@ class InstanceView(View):
             f"{self.class_names[state.label - 1]}, score {state.score:.2f}"
         )
         self.probs.set_data(self._probability_rgba(state.mask_probs))
-        self.overlap.set_data(self.overlap_lut[state.overlap])
+        codes = state.overlap
+        overlap = np.where((codes == 0)[..., None], self.faded[state.image_index], self.overlap_lut[codes])
+        self.overlap.set_data(overlap)
         truth = (
             f"ground truth: {self.class_names[state.truth_label - 1]}, box IoU {state.box_iou:.2f}"
             if state.truth_index >= 0
@@ -201,3 +203,10 @@ class InstanceView(View):
 
     def _probability_rgba(self, probs) -> np.ndarray:
         return self.probability_colors(np.clip(probs, 0, 1), bytes=True)  # [M, M, 4] uint8
+
+
+def _rgba_bytes(rgb: np.ndarray) -> np.ndarray:
+    """``[H, W, 3]`` floats in [0, 1] as opaque ``[H, W, 4]`` ``uint8`` RGBA."""
+    rgba = np.full((*rgb.shape[:2], 4), 255, np.uint8)
+    rgba[..., :3] = np.round(rgb * 255)
+    return rgba

@@ -305,8 +305,9 @@ class _OutputPanel:
             ax.set_ylabel("← bin row")
         ax.set_aspect("equal")
         ax.grid(False)
-        ax.set_title("C · RoI Pool" if pool else "D · RoI Align", fontsize="medium", loc="left")
-        self.value = cached_text(ax, 1.0, 1.0, ha="right", va="bottom", fontsize="medium", color="black")
+        # The value on a line of its own under the title: side by side they overlap in the projector style.
+        ax.set_title(("C · RoI Pool" if pool else "D · RoI Align") + "\n", fontsize="medium", loc="left")
+        self.value = cached_text(ax, 0.0, 1.0, ha="left", va="bottom", fontsize="medium", color="black")
         self.artists = [self.image, self.mark, self.empty, self.value]
 
     def update(self, state: RoIAlignState) -> None:

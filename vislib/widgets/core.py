@@ -14,7 +14,8 @@ A redraw renders the figure to PNG and swaps it into an ``ipywidgets.Image``,
 which works the same in JupyterLab, VS Code and headless test runs. The image
 is rendered at ``PIXEL_RATIO`` (2) pixels per CSS pixel and shown at its
 natural size (never stretched to the output area; scaled down as a whole when
-the area is narrower), and the controls' labels get the room they need.
+the area is narrower or the window too short to show it with its controls), and
+the controls' labels get the room they need.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ __all__ = ["Interactive", "make_control", "PROJECTOR_CLASS"]
 
 #: The CSS class of widgets made in the projector style (a page-wide ``<style>`` enlarges their controls only).
 PROJECTOR_CLASS = "vislib-projector"
+#: CSS px of the window a widget leaves free (JupyterLab's menu, tab, tool and status bars: 121 px, and a margin).
+WINDOW_MARGIN = 130
+#: A picture shrinks to fit the window's height down to this many CSS px (or its own height), no further.
+MIN_PICTURE_HEIGHT = 240
 logger = logging.getLogger(__name__)
 
 
@@ -186,33 +191,50 @@ class Interactive:
 
     # -- the layout ------------------------------------------------------------
     def _layout(self, controls_per_row: int) -> ipywidgets.VBox:
-        """Controls in rows, the message, and the picture at its natural CSS size (its pixels / PIXEL_RATIO);
-        ``max-width: 100%`` with ``height: auto`` scales it down as a whole in a narrower output area."""
+        """Controls in rows, the message, and the picture at its natural CSS size (its pixels / PIXEL_RATIO),
+        scaled down as a whole, never distorted, where the output area is narrower or the window too short to
+        show it with its controls (the widget is at most ``WINDOW_MARGIN`` shorter than the window)."""
         width, height = css_size(self.figure, PIXEL_RATIO)
         self.image = ipywidgets.Image(
             format=self.image_format,
             width=width,
             height=height,
             layout=ipywidgets.Layout(
-                width=f"{width}px", max_width="100%", height="auto", object_fit="contain", flex="0 0 auto"
+                # Both sizes auto: the browser keeps the picture's aspect ratio under both limits; the width
+                # limit is the natural size, the height limit comes from the box (the picture's flex shrinks).
+                width="auto",
+                height="auto",
+                max_width=f"min({width}px, 100%)",
+                min_height=f"{min(height, MIN_PICTURE_HEIGHT)}px",
+                object_fit="contain",
+                flex="0 1 auto",
             ),
         )
         self.image.add_class("vislib-picture")
         # The message line takes no room while it is empty (an empty HTML widget is a 30-px gap).
-        self.message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
+        self.message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none", flex="0 0 auto"))
         for control in self.controls.values():
             _fit_label(control)
         controls = list(self.controls.values())
+        css = controls_css(PROJECTOR_CLASS)
+        # Projector style: controls 1.6x as wide, so as many per line as the output area holds (2 at 1440 px,
+        # 3 at 1920 px) in one wrapping row; rows of ``controls_per_row`` would wrap unevenly (2 + 1, 2 + 1).
+        per_row = len(controls) if css else controls_per_row
         rows = [
-            ipywidgets.HBox(controls[i : i + controls_per_row], layout=ipywidgets.Layout(flex_flow="row wrap"))
-            for i in range(0, len(controls), controls_per_row)
+            ipywidgets.HBox(controls[i : i + per_row], layout=ipywidgets.Layout(flex_flow="row wrap", flex="0 0 auto"))
+            for i in range(0, len(controls), per_row)
         ]
         children = [*rows, self.message, self.image]
-        css = controls_css(PROJECTOR_CLASS)
         if css:  # projector style: controls as large as the figures' text (only in widgets made in that style)
             children.insert(0, ipywidgets.HTML(css))
-        # Never wider than the output area, so the picture's max-width: 100% shrinks it to fit.
-        widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(align_items="flex-start", max_width="100%"))
+        # Never wider than the output area, so the picture's max-width shrinks it to fit; never taller than the
+        # window less JupyterLab's bars, so that the controls and the picture are seen at once.
+        widget = ipywidgets.VBox(
+            children,
+            layout=ipywidgets.Layout(
+                align_items="flex-start", max_width="100%", max_height=f"calc(100vh - {WINDOW_MARGIN}px)"
+            ),
+        )
         widget.add_class("vislib-widget")
         if css:
             widget.add_class(PROJECTOR_CLASS)

@@ -39,7 +39,4 @@ def instance_explorer_widget(explorer: InstanceExplorer, class_names) -> Interac
         ncols=3,
         figsize=(12.5, 4.5),  # 1000 CSS px: fits the output area of a 1440-px screen
         controls_per_row=3,
-        image_format="jpeg",
-        max_backgrounds=images,
-        warm_up=[{"image_index": i} for i in range(images)],
     )
