@@ -158,6 +158,9 @@ def test_the_load_around_a_run_is_stated():
     busy = render_section("full", {**machine, "load_start": 1.0, "load_end": 6.5}, {}, {})
     assert "load average 0.4 at the start, 1.9 at the end." in quiet and "shared" not in quiet
     assert "load average 1.0 at the start, 6.5 at the end (**shared machine: the times are inflated**)" in busy
+    # Quiet at both ends but busy in between: the sampled peak says so.
+    between = render_section("full", {**machine, "load_start": 0.4, "load_end": 1.9, "load_peak": 5.2}, {}, {})
+    assert "load average 0.4 at the start, 1.9 at the end, 5.2 at its peak (**shared machine" in between
 
 
 def test_only_selects_by_any_comma_separated_part():

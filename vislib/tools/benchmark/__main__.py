@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 from vislib import runtime
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = runtime.profile().name
     machine = machine_description()
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    peak_load = _PeakLoad() if load_start is not None else None
     print(f"profile {profile}, device {machine['device']}")
 
     widgets = {}
@@ -76,11 +78,32 @@ def main(argv: list[str] | None = None) -> int:
 
     document = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else ""
     if load_start is not None:
-        machine = {**machine, "load_start": load_start, "load_end": os.getloadavg()[0]}
+        peak = peak_load.stop()
+        machine = {**machine, "load_start": load_start, "load_end": os.getloadavg()[0], "load_peak": peak}
     section = render_section(profile, machine, notebooks, widgets, measurements)
     arguments.output.write_text(merge_section(document, section), encoding="utf-8")
     print(f"wrote {arguments.output}")
     return 0
+
+
+class _PeakLoad:
+    """The highest 1-minute load average seen during the run (sampled every ``every`` seconds in a thread):
+    the start and end values alone miss other work that ran in between."""
+
+    def __init__(self, every: float = 10.0):
+        self.peak = os.getloadavg()[0]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.peak = max(self.peak, os.getloadavg()[0])
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, os.getloadavg()[0])
 
 
 if __name__ == "__main__":

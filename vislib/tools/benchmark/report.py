@@ -70,13 +70,16 @@ def _format(value: float | str, unit: str) -> str:
 
 
 def _load_note(machine: dict) -> str:
-    """The load average around the run: above the number of cores, other work shared the machine."""
+    """The load average around the run (and its peak during the run, when sampled): above the number of cores,
+    other work shared the machine."""
     if "load_start" not in machine:
         return ""
-    busy = max(float(machine["load_start"]), float(machine["load_end"])) > 1.25 * int(machine["cores"])
+    loads = [float(machine[key]) for key in ("load_start", "load_end", "load_peak") if key in machine]
+    busy = max(loads) > 1.25 * int(machine["cores"])
+    peak = f", {float(machine['load_peak']):.1f} at its peak" if "load_peak" in machine else ""
     return (
         f"; load average {float(machine['load_start']):.1f} at the start, {float(machine['load_end']):.1f} at "
-        f"the end" + (" (**shared machine: the times are inflated**)" if busy else "")
+        f"the end{peak}" + (" (**shared machine: the times are inflated**)" if busy else "")
     )
 
 
