@@ -170,3 +170,91 @@ def test_a_real_training_run_and_its_monitor_history_come_back():
         assert torch.equal(again.state_dict()[name], tensor), name
     predictions = predict(again, held_out)  # the loaded model predicts what the trained one did
     assert all(torch.equal(a["boxes"], b["boxes"]) for a, b in zip(predictions, predict(model, held_out)))
+
+
+# --------------------------------------------------------------------------- the generic cache (issue 18)
+
+
+def test_cached_computes_once_then_loads_and_restores_the_random_state():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        torch.rand(5)  # training draws random numbers: the cells after it must see the same state either way
+        return {"weight": torch.arange(6.0).reshape(2, 3)}, {"losses": [0.5, 0.25], "seconds": 1.5}
+
+    key = store.content_key("toy", settings={"lr": 0.1}, data=torch.ones(3))
+    torch.manual_seed(0)
+    first = store.cached("toy", key, compute)
+    after_first = torch.rand(3)
+    torch.manual_seed(0)
+    second = store.cached("toy", key, compute)
+    after_second = torch.rand(3)
+    assert len(calls) == 1 and (first.source, second.source) == ("trained", "cache")
+    assert torch.equal(first.tensors["weight"], second.tensors["weight"]) and second.record == first.record
+    assert torch.equal(after_first, after_second)
+    assert "loaded from the cache" in second.message and "trained now" in first.message
+    assert store.cached("toy", key, compute, retrain=True).source == "trained" and len(calls) == 2
+
+
+def test_content_key_changes_with_every_part_it_names():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    data = torch.rand(4, 3)
+    base = store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    assert base == store.content_key("toy", model=model, data=data.clone(), settings={"lr": 0.1}, seed=0)
+    assert base != store.content_key("other", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.2}, seed=0)
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=1)
+    assert base != store.content_key("toy", model=model, data=data + 1e-6, settings={"lr": 0.1}, seed=0)
+    original = data.clone()
+    data.add_(1.0)  # the same tensor object, changed in place: its remembered digest must not be reused
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    model.weight.requires_grad_(False)  # a frozen layer trains differently
+    assert base != store.content_key("toy", model=model, data=original, settings={"lr": 0.1}, seed=0)
+
+
+def _tiny_segmentation_training(**options):
+    from vislib.models.segmentation import UNet
+    from vislib.training.segmentation import segmentation_tensors, train_segmenter
+
+    train = segmentation_tensors(ShapesDataset(16, image_size=32, seed=0))
+    val = segmentation_tensors(ShapesDataset(8, image_size=32, seed=1))
+    torch.manual_seed(0)
+    model = UNet(5, (4, 8, 8))
+    run = train_segmenter(model, train, steps=6, val=val, eval_every=3, batch_size=4, **options)
+    return model, run
+
+
+def test_train_segmenter_from_the_cache_is_bit_identical_to_training(monkeypatch):
+    trained_model, trained_run = _tiny_segmentation_training()
+    loaded_model, loaded_run = _tiny_segmentation_training()
+    assert (trained_run.source, loaded_run.source) == ("trained", "cache")
+    for (name, a), b in zip(trained_model.state_dict().items(), loaded_model.state_dict().values()):
+        assert torch.equal(a, b), name  # weights and batch-norm statistics
+    for field in ("losses", "eval_steps", "val_miou", "val_pixel_accuracy", "seconds"):
+        assert getattr(trained_run, field) == getattr(loaded_run, field), field
+    assert torch.equal(trained_run.final.confusion, loaded_run.final.confusion)
+    assert not loaded_model.training
+    monkeypatch.setenv("VISLIB_RETRAIN", "1")
+    retrained_model, retrained = _tiny_segmentation_training()
+    assert retrained.source == "trained" and retrained.losses == trained_run.losses  # training is deterministic
+    assert _tiny_segmentation_training(cache=False)[1].source == "trained"
+    assert _tiny_segmentation_training(lr=1e-3)[1].source == "trained"  # another setting, another key
+
+
+def test_train_presence_classifier_from_the_cache_is_bit_identical_to_training():
+    from vislib.models.deeplab import EncoderClassifier
+    from vislib.training.deeplab import presence_data, train_presence_classifier
+
+    images, presence = presence_data(24, 32, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = EncoderClassifier(4, widths=(4, 8, 8))
+        run = train_presence_classifier(model, images, presence, steps=4, batch_size=8, val=(images, presence))
+        results.append((model, run))
+    (a, first), (b, second) = results
+    assert (first.source, second.source) == ("trained", "cache")
+    assert first.losses == second.losses and first.val_accuracy == second.val_accuracy
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

@@ -139,6 +139,36 @@ def _instance_explorer():
     return explorer, train_set.classes
 
 
+def segmentation_explorer_widget() -> Interactive:
+    """The 04 notebook's segmentation explorer on two small segmenters (FCN baseline, U-Net; 80 steps on 128
+    shapes images, trained once and then cached) and 12 held-out images."""
+    from vislib.widgets.segmentation import segmentation_explorer_widget as widget
+
+    explorer, class_names = _segmentation_explorer()
+    return widget(explorer, class_names, model="U-Net")
+
+
+@cache
+def _segmentation_explorer():
+    import torch
+
+    from vislib.data.shapes import ShapesDataset
+    from vislib.models.segmentation import FCNBaseline, UNet
+    from vislib.states.segmentation import SegmentationExplorer
+    from vislib.training.segmentation import predict_masks, segmentation_tensors, train_segmenter
+
+    train = segmentation_tensors(ShapesDataset(128, image_size=64, seed=0))
+    images, masks = segmentation_tensors(ShapesDataset(12, image_size=64, seed=10_000))
+    class_names = ("background", *ShapesDataset(1).classes)
+    predictions = {}
+    for name, architecture in (("FCN baseline", FCNBaseline), ("U-Net", UNet)):
+        torch.manual_seed(0)
+        model = architecture(len(class_names), (8, 16, 32))
+        train_segmenter(model, train, steps=80, batch_size=8, seed=0)
+        predictions[name] = predict_masks(model, images)
+    return SegmentationExplorer(images, masks, predictions, len(class_names)), class_names
+
+
 def tide_oracle_widget() -> Interactive:
     """The 06 notebook's error-oracle widget on its quick-profile data (60 shapes images, simulated detector)."""
     from vislib.data.shapes import ShapesDataset, to_coco
