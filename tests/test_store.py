@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -258,3 +259,27 @@ def test_train_presence_classifier_from_the_cache_is_bit_identical_to_training()
     assert (first.source, second.source) == ("trained", "cache")
     assert first.losses == second.losses and first.val_accuracy == second.val_accuracy
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_train_classifier_with_a_recorder_from_the_cache_is_bit_identical_to_training():
+    from vislib.data.digits import load_digits
+    from vislib.models.small_cnn import SmallCNN
+    from vislib.training.classification import train_classifier
+    from vislib.training.recording import ActivationRecorder
+
+    data = load_digits(size=8, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = SmallCNN(batchnorm="before")
+        recorder = ActivationRecorder(model, samples=200)
+        run = train_classifier(model, data, steps=12, lr=0.05, batch_size=16, recorder=recorder, record_every=5)
+        results.append((model, run, recorder.history(), recorder.generator.get_state()))
+    (a, first, history_a, state_a), (b, second, history_b, state_b) = results
+    assert (first.source, second.source) == ("trained", "cache")
+    assert first.losses == second.losses and first.test_accuracy == second.test_accuracy
+    assert first.seconds == second.seconds and a.training == b.training
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    for field in ("steps", "mean", "std", "percentiles", "bin_edges", "density"):
+        assert np.array_equal(getattr(history_a, field), getattr(history_b, field)), field
+    assert torch.equal(state_a, state_b)  # the recorder's sampler goes on where the training left it

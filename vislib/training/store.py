@@ -396,7 +396,7 @@ def cached(
 def content_key(name: str, **parts) -> str:
     """16 hex digits naming a computation by everything it depends on: ``name``, :data:`CODE_VERSION` and each
     part by content: a module by its architecture, weights (and which are frozen) and the source code of its
-    classes; a tensor by its dtype, shape and bytes; a function by its source code; a data set by
+    classes; a tensor by its dtype, shape and bytes; a function or class by its source code; a data set by
     :func:`describe_data`; anything else as plain data (dataclasses, dicts, lists, numbers, strings)."""
     check_type("name", name, str, "a string such as 'segmentation'")
     described = {"name": name, "code_version": CODE_VERSION}
@@ -420,6 +420,8 @@ def _describe(value):
         return {"dtype": str(value.dtype), "shape": list(value.shape), "digest": _tensor_digest(value)}
     if inspect.isfunction(value) or inspect.ismethod(value):
         return {"function": f"{value.__module__}.{value.__qualname__}", "code": _source_digest(value)}
+    if inspect.isclass(value):
+        return {"class": f"{value.__module__}.{value.__qualname__}", "code": _source_digest(value)}
     if isinstance(value, (tuple, list)):
         return [_describe(v) for v in value]
     if isinstance(value, Mapping):
