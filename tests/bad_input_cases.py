@@ -549,7 +549,7 @@ CASES = [
     case("vislib.training.store.cached", "toy", "key", None, error=TypeError, words=("compute", "callable")),
     case("vislib.training.store.content_key", 3, error=TypeError, words=("name", "string")),
     case("vislib.training.store.retrain_requested", "yes", error=TypeError, words=("retrain", "True or False")),
-    case("vislib.training.segmentation.report_sources", 3, [], error=TypeError, words=("what", "description")),
+    case("vislib.training.store.report_sources", 3, [], error=TypeError, words=("what", "description")),
     case("vislib.runtime.available_cpus", cgroup_root=3, error=TypeError, words=("cgroup_root", "path")),
     case("vislib.runtime.cgroup_cpu_quota", None, error=TypeError, words=("cgroup_root", "path")),
     case("vislib.runtime.configure_threads", 0, words=("threads", ">= 1")),

@@ -283,3 +283,25 @@ def test_train_classifier_with_a_recorder_from_the_cache_is_bit_identical_to_tra
     for field in ("steps", "mean", "std", "percentiles", "bin_edges", "density"):
         assert np.array_equal(getattr(history_a, field), getattr(history_b, field)), field
     assert torch.equal(state_a, state_b)  # the recorder's sampler goes on where the training left it
+
+
+def test_train_network_with_gradient_records_from_the_cache_is_bit_identical_to_training():
+    from vislib.data.digits import load_digits
+    from vislib.models.residual import CifarResNet
+    from vislib.training.residual import train_network
+
+    data = load_digits(size=8, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = CifarResNet(8, residual=True, width=4, in_channels=1, classes=10)
+        results.append((model, train_network(model, data, steps=6, batch_size=16, record_every=2, evaluate_every=3)))
+    (a, first), (b, second) = results
+    assert (first.source, second.source) == ("trained", "cache") and second.model is b
+    for field in ("losses", "learning_rates", "test_accuracy", "test_accuracies", "train_loss", "seconds", "diverged"):
+        assert getattr(first, field) == getattr(second, field), field
+    for field in ("steps", "output_grad", "weight_grad"):
+        x, y = getattr(first.gradients, field), getattr(second.gradients, field)
+        assert x.dtype == y.dtype and np.array_equal(x, y), field
+    assert first.gradients.block_names == second.gradients.block_names and a.training == b.training
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

@@ -41,7 +41,6 @@ from vislib.training.classification import _batches, batches
 from vislib.training.segmentation import (
     predict_masks,
     presence_labels,
-    report_sources,
     segmentation_tensors,
     train_segmenter,
 )
@@ -306,7 +305,7 @@ def fine_tuning_curve(
         curve.miou[variant][n].append(segmentation_scores(predicted, val[1], model.num_classes).mean_iou)
     curve.seconds = time.perf_counter() - start
     if show_progress:
-        print(report_sources("fine-tuning", trainings))
+        print(store.report_sources("fine-tuning", trainings))
     return curve
 
 
@@ -371,5 +370,5 @@ def compare_segmenters(
         result.scores[name].append(segmentation_quality(model, *val, val_objects, model.num_classes))
         result.models[name] = model
     if show_progress:
-        print(report_sources("ablation", trainings))
+        print(store.report_sources("ablation", trainings))
     return result

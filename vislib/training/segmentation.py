@@ -44,7 +44,6 @@ __all__ = [
     "OPTIMIZERS",
     "predict_masks",
     "presence_labels",
-    "report_sources",
     "segmentation_tensors",
     "SegmentationRun",
     "SegmenterComparison",
@@ -288,7 +287,7 @@ def compare_segmenters(
         comparison.parameters[name] = sum(p.numel() for p in model.parameters())
         comparison.models[name], comparison.runs[name], comparison.predictions[name] = model, run, predicted
     if show_progress:
-        print(report_sources(", ".join(names), trainings))
+        print(store.report_sources(", ".join(names), trainings))
     return comparison
 
 
@@ -422,19 +421,6 @@ def train_segmenter(
     if show_progress:
         print(result.message.replace("segmentation", description, 1))
     return _run_from_record(result.record, result.source)
-
-
-def report_sources(what: str, runs) -> str:
-    """One line saying how many of ``runs`` (each with a ``source``) were loaded from the cache and how many
-    trained now: what a notebook prints after a loop of cached trainings."""
-    check_type("what", what, str, "a description such as 'decoders'")
-    sources = [getattr(run, "source", "trained") for run in runs]
-    loaded = sources.count("cache")
-    if loaded == len(sources):
-        return f"{what}: all {loaded} trainings loaded from the local cache; {store.RETRAIN_VARIABLE}=1 retrains"
-    if loaded == 0:
-        return f"{what}: {len(sources)} trainings trained now (saved to the local cache for the next run)"
-    return f"{what}: {loaded} trainings loaded from the cache, {len(sources) - loaded} trained now"
 
 
 def _run_record(run: SegmentationRun) -> dict:

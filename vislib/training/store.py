@@ -64,6 +64,7 @@ __all__ = [
     "monitor_metric",
     "read_record",
     "record",
+    "report_sources",
     "retrain_requested",
     "save_weights",
     "sha256_of",
@@ -333,6 +334,19 @@ class Cached:
         if self.source == "cache":
             return f"{self.name}: loaded from the cache ({self.path.name}); {RETRAIN_VARIABLE}=1 retrains"
         return f"{self.name}: trained now in {self.seconds:.0f} s (saved to the local cache)"
+
+
+def report_sources(what: str, runs) -> str:
+    """One line saying how many of ``runs`` (each with a ``source``) were loaded from the cache and how many
+    trained now: what a notebook prints after a loop of cached trainings."""
+    check_type("what", what, str, "a description such as 'decoders'")
+    sources = [getattr(run, "source", "trained") for run in runs]
+    loaded = sources.count("cache")
+    if loaded == len(sources):
+        return f"{what}: all {loaded} trainings loaded from the local cache; {RETRAIN_VARIABLE}=1 retrains"
+    if loaded == 0:
+        return f"{what}: {len(sources)} trainings trained now (saved to the local cache for the next run)"
+    return f"{what}: {loaded} trainings loaded from the cache, {len(sources) - loaded} trained now"
 
 
 def retrain_requested(retrain: bool | None = None) -> bool:
