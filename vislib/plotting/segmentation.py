@@ -428,7 +428,14 @@ class SegmentationView(View):
         )
         handles = [Patch(color=LABEL_COLORS[k], label=name) for k, name in enumerate(self.class_names)]
         self.truth_ax.legend(
-            handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False, fontsize="small"
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            ncol=3,
+            frameon=False,
+            fontsize="small",
+            handlelength=1.0,
+            columnspacing=0.8,
         )
         self.scores = self.prediction_ax.text(
             0.5, -0.03, "", transform=self.prediction_ax.transAxes, ha="center", va="top", fontsize="small"

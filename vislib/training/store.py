@@ -345,8 +345,12 @@ def report_sources(what: str, runs) -> str:
     if loaded == len(sources):
         return f"{what}: all {loaded} trainings loaded from the local cache; {RETRAIN_VARIABLE}=1 retrains"
     if loaded == 0:
-        return f"{what}: {len(sources)} trainings trained now (saved to the local cache for the next run)"
-    return f"{what}: {loaded} trainings loaded from the cache, {len(sources) - loaded} trained now"
+        return f"{what}: {_trainings(len(sources))} trained now (saved to the local cache for the next run)"
+    return f"{what}: {_trainings(loaded)} loaded from the cache, {len(sources) - loaded} trained now"
+
+
+def _trainings(count: int) -> str:
+    return f"{count} training{'s' if count != 1 else ''}"
 
 
 def retrain_requested(retrain: bool | None = None) -> bool:

@@ -14,6 +14,7 @@ __all__ = [
     "detection_precision_recall_widget",
     "instance_explorer_widget",
     "residual_gradient_flow_widget",
+    "segmentation_explorer_widget",
     "tide_oracle_widget",
     "yolo_grid_widget",
 ]
