@@ -29,6 +29,7 @@ as after a fresh training. The training functions of notebooks 04 and 05 (``trai
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import inspect
@@ -479,7 +480,10 @@ def _tensors_digest(tensors: Mapping[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _source_digest(obj) -> str:
+    """The hash of ``obj``'s source code, read once per process: ``inspect.getsource`` reads the file on disk, so
+    an edit made while a kernel runs must not change the keys of the code that kernel already runs."""
     try:
         source = inspect.getsource(obj)
     except (OSError, TypeError):
