@@ -422,7 +422,7 @@ class SegmentationView(View):
             _bare(ax)
         self.image_ax.set_title("held-out image", fontsize="small")
         self.truth_ax.set_title("ground truth", fontsize="small")
-        self.prediction_title = self.prediction_ax.set_title("", fontsize="small")
+        self.prediction_ax.set_title("the chosen model's prediction", fontsize="small")
         self.error_ax.set_title(
             f"wrong pixels: vermillion within\n{state.band} px of a true boundary, blue elsewhere", fontsize="small"
         )
@@ -443,7 +443,7 @@ class SegmentationView(View):
         self.counts = self.error_ax.text(
             0.5, -0.03, "", transform=self.error_ax.transAxes, ha="center", va="top", fontsize="small"
         )
-        return [self.prediction, self.errors, self.prediction_title, self.scores, self.counts]
+        return [self.prediction, self.errors, self.scores, self.counts]
 
     def background_key(self, state):
         return state.image_index
@@ -453,10 +453,10 @@ class SegmentationView(View):
         self.truth.set_data(self.label_lut[state.truth])
         self.prediction.set_data(self.label_lut[state.prediction])
         self.errors.set_data(self._error_rgb(state))
-        self.prediction_title.set_text(f"{state.model}: prediction")
         best = max(state.miou_by_model, key=state.miou_by_model.get)
         self.scores.set_text(
-            f"this image: mIoU {state.miou:.3f}\nboundary F ({state.tolerance} px) {state.boundary_f:.3f}"
+            f"{state.model} on this image: mIoU {state.miou:.3f}\n"
+            f"boundary F ({state.tolerance} px) {state.boundary_f:.3f}"
             + ("\n(best of the models here)" if best == state.model else f"\n(best here: {best})")
         )
         share = state.wrong_near_boundary / state.wrong_pixels if state.wrong_pixels else 0.0
