@@ -305,3 +305,22 @@ def test_train_network_with_gradient_records_from_the_cache_is_bit_identical_to_
         assert x.dtype == y.dtype and np.array_equal(x, y), field
     assert first.gradients.block_names == second.gradients.block_names and a.training == b.training
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_comparison_from_the_cache_equals_the_trained_one_predictions_included(capsys):
+    from vislib.models.segmentation import FCNBaseline, UNet
+    from vislib.training.segmentation import compare_segmenters, segmentation_tensors
+
+    train = segmentation_tensors(ShapesDataset(16, image_size=32, seed=0))
+    val = segmentation_tensors(ShapesDataset(8, image_size=32, seed=1))
+    models = {"FCN": lambda: FCNBaseline(5, (4, 8, 8)), "U-Net": lambda: UNet(5, (4, 8, 8))}
+    options = dict(steps=4, seeds=(0, 1), batch_size=4, shared_encoder=models["FCN"], encoder_steps=5)
+    first = compare_segmenters(models, train, val, show_progress=True, **options)
+    assert "6 trainings trained now" in capsys.readouterr().out
+    second = compare_segmenters(models, train, val, show_progress=True, **options)
+    assert "all 6 trainings loaded from the local cache" in capsys.readouterr().out
+    assert first.scores == second.scores
+    for name in models:
+        assert torch.equal(first.predictions[name], second.predictions[name])
+        assert first.predictions[name].dtype == torch.int64
+    assert len(list(store.cache_dir().glob("predictions-*.safetensors"))) == 4  # one per model and seed

@@ -270,7 +270,7 @@ def compare_segmenters(
             share_encoder(model, encoder, freeze=True)
         run = train_segmenter(model, train, steps=steps, lr=lr, batch_size=batch_size, seed=seed)
         trainings.append(run)
-        predicted = predict_masks(model, val_images)
+        predicted = _cached_predictions(model, val_images)
         scores = SegmentationScores.from_confusion(confusion_matrix(predicted, val_masks, model.num_classes))
         run.final = scores
         comparison.scores[name].append(
@@ -289,6 +289,18 @@ def compare_segmenters(
     if show_progress:
         print(store.report_sources(", ".join(names), trainings))
     return comparison
+
+
+def _cached_predictions(model: nn.Module, images: Tensor) -> Tensor:
+    """:func:`predict_masks` through the local cache (keyed by the trained weights and the images): a comparison
+    loaded from the cache need not run its models over the held-out images again."""
+
+    def predict():
+        predicted = predict_masks(model, images)
+        return {"masks": predicted.to(torch.uint8) if predicted.max() < 256 else predicted}, {}
+
+    key = store.content_key("predictions", model=model, images=images, code=[predict_masks, _scores_of])
+    return store.cached("predictions", key, predict).tensors["masks"].long()
 
 
 # --------------------------------------------------------------------------------------------------------
