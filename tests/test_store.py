@@ -324,3 +324,18 @@ def test_a_comparison_from_the_cache_equals_the_trained_one_predictions_included
         assert torch.equal(first.predictions[name], second.predictions[name])
         assert first.predictions[name].dtype == torch.int64
     assert len(list(store.cache_dir().glob("predictions-*.safetensors"))) == 4  # one per model and seed
+
+
+def test_twins_that_differ_only_in_a_flag_get_different_keys():
+    from vislib.models.residual import CifarResNet
+    from vislib.models.small_cnn import SmallCNN
+
+    keys = []
+    for residual in (False, True):
+        torch.manual_seed(0)
+        keys.append(store.content_key("toy", model=CifarResNet(8, residual=residual, width=4)))
+    assert keys[0] != keys[1]  # same weights, another forward pass
+    torch.manual_seed(0)
+    before = store.content_key("toy", model=SmallCNN("before"))
+    torch.manual_seed(0)
+    assert before != store.content_key("toy", model=SmallCNN("after"))

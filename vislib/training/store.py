@@ -414,8 +414,9 @@ def cached(
 
 def content_key(name: str, **parts) -> str:
     """16 hex digits naming a computation by everything it depends on: ``name``, :data:`CODE_VERSION` and each
-    part by content: a module by its architecture, weights (and which are frozen) and the source code of its
-    classes; a tensor by its dtype, shape and bytes; a function or class by its source code; a data set by
+    part by content: a module by its architecture, weights (and which are frozen), every submodule's plain
+    attributes (a flag such as ``residual=True`` changes the forward pass, not the weights) and the source code of
+    its classes; a tensor by its dtype, shape and bytes; a function or class by its source code; a data set by
     :func:`describe_data`; anything else as plain data (dataclasses, dicts, lists, numbers, strings)."""
     check_type("name", name, str, "a string such as 'segmentation'")
     described = {"name": name, "code_version": CODE_VERSION}
@@ -434,6 +435,7 @@ def _describe(value):
             "weights": _tensors_digest(value.state_dict()),
             "frozen": [n for n, p in value.named_parameters() if not p.requires_grad],
             "code": [_source_digest(t) for t in classes if t.__module__.startswith("vislib.")],
+            "attributes": {name: _module_attributes(module) for name, module in value.named_modules()},
         }
     if isinstance(value, torch.Tensor):
         return {"dtype": str(value.dtype), "shape": list(value.shape), "digest": _tensor_digest(value)}
@@ -448,6 +450,19 @@ def _describe(value):
     if hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, (str, tuple, list)):
         return describe_data(value)
     return _plain(value)
+
+
+_PLAIN = (bool, int, float, str, tuple, type(None))
+
+
+def _module_attributes(module: nn.Module) -> dict:
+    """A module's own settings that its ``repr`` may not show and its weights cannot (``CifarResNet(residual=...)``,
+    ``SmallCNN(batchnorm="before" / "after")``): its public attributes of plain types, the mode left out."""
+    return {
+        attribute: _plain(value)
+        for attribute, value in sorted(vars(module).items())
+        if not attribute.startswith("_") and attribute != "training" and isinstance(value, _PLAIN)
+    }
 
 
 _DIGESTS = None
