@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -170,3 +171,171 @@ def test_a_real_training_run_and_its_monitor_history_come_back():
         assert torch.equal(again.state_dict()[name], tensor), name
     predictions = predict(again, held_out)  # the loaded model predicts what the trained one did
     assert all(torch.equal(a["boxes"], b["boxes"]) for a, b in zip(predictions, predict(model, held_out)))
+
+
+# --------------------------------------------------------------------------- the generic cache (issue 18)
+
+
+def test_cached_computes_once_then_loads_and_restores_the_random_state():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        torch.rand(5)  # training draws random numbers: the cells after it must see the same state either way
+        return {"weight": torch.arange(6.0).reshape(2, 3)}, {"losses": [0.5, 0.25], "seconds": 1.5}
+
+    key = store.content_key("toy", settings={"lr": 0.1}, data=torch.ones(3))
+    torch.manual_seed(0)
+    first = store.cached("toy", key, compute)
+    after_first = torch.rand(3)
+    torch.manual_seed(0)
+    second = store.cached("toy", key, compute)
+    after_second = torch.rand(3)
+    assert len(calls) == 1 and (first.source, second.source) == ("trained", "cache")
+    assert torch.equal(first.tensors["weight"], second.tensors["weight"]) and second.record == first.record
+    assert torch.equal(after_first, after_second)
+    assert "loaded from the cache" in second.message and "trained now" in first.message
+    assert store.cached("toy", key, compute, retrain=True).source == "trained" and len(calls) == 2
+
+
+def test_content_key_changes_with_every_part_it_names():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    data = torch.rand(4, 3)
+    base = store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    assert base == store.content_key("toy", model=model, data=data.clone(), settings={"lr": 0.1}, seed=0)
+    assert base != store.content_key("other", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.2}, seed=0)
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=1)
+    assert base != store.content_key("toy", model=model, data=data + 1e-6, settings={"lr": 0.1}, seed=0)
+    original = data.clone()
+    data.add_(1.0)  # the same tensor object, changed in place: its remembered digest must not be reused
+    assert base != store.content_key("toy", model=model, data=data, settings={"lr": 0.1}, seed=0)
+    model.weight.requires_grad_(False)  # a frozen layer trains differently
+    assert base != store.content_key("toy", model=model, data=original, settings={"lr": 0.1}, seed=0)
+
+
+def _tiny_segmentation_training(**options):
+    from vislib.models.segmentation import UNet
+    from vislib.training.segmentation import segmentation_tensors, train_segmenter
+
+    train = segmentation_tensors(ShapesDataset(16, image_size=32, seed=0))
+    val = segmentation_tensors(ShapesDataset(8, image_size=32, seed=1))
+    torch.manual_seed(0)
+    model = UNet(5, (4, 8, 8))
+    run = train_segmenter(model, train, steps=6, val=val, eval_every=3, batch_size=4, **options)
+    return model, run
+
+
+def test_train_segmenter_from_the_cache_is_bit_identical_to_training(monkeypatch):
+    trained_model, trained_run = _tiny_segmentation_training()
+    loaded_model, loaded_run = _tiny_segmentation_training()
+    assert (trained_run.source, loaded_run.source) == ("trained", "cache")
+    for (name, a), b in zip(trained_model.state_dict().items(), loaded_model.state_dict().values()):
+        assert torch.equal(a, b), name  # weights and batch-norm statistics
+    for field in ("losses", "eval_steps", "val_miou", "val_pixel_accuracy", "seconds"):
+        assert getattr(trained_run, field) == getattr(loaded_run, field), field
+    assert torch.equal(trained_run.final.confusion, loaded_run.final.confusion)
+    assert not loaded_model.training
+    monkeypatch.setenv("VISLIB_RETRAIN", "1")
+    retrained_model, retrained = _tiny_segmentation_training()
+    assert retrained.source == "trained" and retrained.losses == trained_run.losses  # training is deterministic
+    assert _tiny_segmentation_training(cache=False)[1].source == "trained"
+    assert _tiny_segmentation_training(lr=1e-3)[1].source == "trained"  # another setting, another key
+
+
+def test_train_presence_classifier_from_the_cache_is_bit_identical_to_training():
+    from vislib.models.deeplab import EncoderClassifier
+    from vislib.training.deeplab import presence_data, train_presence_classifier
+
+    images, presence = presence_data(24, 32, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = EncoderClassifier(4, widths=(4, 8, 8))
+        run = train_presence_classifier(model, images, presence, steps=4, batch_size=8, val=(images, presence))
+        results.append((model, run))
+    (a, first), (b, second) = results
+    assert (first.source, second.source) == ("trained", "cache")
+    assert first.losses == second.losses and first.val_accuracy == second.val_accuracy
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_train_classifier_with_a_recorder_from_the_cache_is_bit_identical_to_training():
+    from vislib.data.digits import load_digits
+    from vislib.models.small_cnn import SmallCNN
+    from vislib.training.classification import train_classifier
+    from vislib.training.recording import ActivationRecorder
+
+    data = load_digits(size=8, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = SmallCNN(batchnorm="before")
+        recorder = ActivationRecorder(model, samples=200)
+        run = train_classifier(model, data, steps=12, lr=0.05, batch_size=16, recorder=recorder, record_every=5)
+        results.append((model, run, recorder.history(), recorder.generator.get_state()))
+    (a, first, history_a, state_a), (b, second, history_b, state_b) = results
+    assert (first.source, second.source) == ("trained", "cache")
+    assert first.losses == second.losses and first.test_accuracy == second.test_accuracy
+    assert first.seconds == second.seconds and a.training == b.training
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    for field in ("steps", "mean", "std", "percentiles", "bin_edges", "density"):
+        assert np.array_equal(getattr(history_a, field), getattr(history_b, field)), field
+    assert torch.equal(state_a, state_b)  # the recorder's sampler goes on where the training left it
+
+
+def test_train_network_with_gradient_records_from_the_cache_is_bit_identical_to_training():
+    from vislib.data.digits import load_digits
+    from vislib.models.residual import CifarResNet
+    from vislib.training.residual import train_network
+
+    data = load_digits(size=8, seed=0)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = CifarResNet(8, residual=True, width=4, in_channels=1, classes=10)
+        results.append((model, train_network(model, data, steps=6, batch_size=16, record_every=2, evaluate_every=3)))
+    (a, first), (b, second) = results
+    assert (first.source, second.source) == ("trained", "cache") and second.model is b
+    for field in ("losses", "learning_rates", "test_accuracy", "test_accuracies", "train_loss", "seconds", "diverged"):
+        assert getattr(first, field) == getattr(second, field), field
+    for field in ("steps", "output_grad", "weight_grad"):
+        x, y = getattr(first.gradients, field), getattr(second.gradients, field)
+        assert x.dtype == y.dtype and np.array_equal(x, y), field
+    assert first.gradients.block_names == second.gradients.block_names and a.training == b.training
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_a_comparison_from_the_cache_equals_the_trained_one_predictions_included(capsys):
+    from vislib.models.segmentation import FCNBaseline, UNet
+    from vislib.training.segmentation import compare_segmenters, segmentation_tensors
+
+    train = segmentation_tensors(ShapesDataset(16, image_size=32, seed=0))
+    val = segmentation_tensors(ShapesDataset(8, image_size=32, seed=1))
+    models = {"FCN": lambda: FCNBaseline(5, (4, 8, 8)), "U-Net": lambda: UNet(5, (4, 8, 8))}
+    options = dict(steps=4, seeds=(0, 1), batch_size=4, shared_encoder=models["FCN"], encoder_steps=5)
+    first = compare_segmenters(models, train, val, show_progress=True, **options)
+    assert "6 trainings trained now" in capsys.readouterr().out
+    second = compare_segmenters(models, train, val, show_progress=True, **options)
+    assert "all 6 trainings loaded from the local cache" in capsys.readouterr().out
+    assert first.scores == second.scores
+    for name in models:
+        assert torch.equal(first.predictions[name], second.predictions[name])
+        assert first.predictions[name].dtype == torch.int64
+    assert len(list(store.cache_dir().glob("predictions-*.safetensors"))) == 4  # one per model and seed
+
+
+def test_twins_that_differ_only_in_a_flag_get_different_keys():
+    from vislib.models.residual import CifarResNet
+    from vislib.models.small_cnn import SmallCNN
+
+    keys = []
+    for residual in (False, True):
+        torch.manual_seed(0)
+        keys.append(store.content_key("toy", model=CifarResNet(8, residual=residual, width=4)))
+    assert keys[0] != keys[1]  # same weights, another forward pass
+    torch.manual_seed(0)
+    before = store.content_key("toy", model=SmallCNN("before"))
+    torch.manual_seed(0)
+    assert before != store.content_key("toy", model=SmallCNN("after"))

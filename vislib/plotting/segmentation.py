@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, to_rgba_array
 from matplotlib.patches import Patch, Rectangle
 
 from vislib.plotting.figures import axes_list
 from vislib.plotting.style import OKABE_ITO
+from vislib.plotting.view import View
+from vislib.states.segmentation import ERROR_CODES
 
 __all__ = [
     "class_legend",
+    "ERROR_COLORS",
     "label_colormap",
     "LABEL_COLORS",
     "plot_confusion_matrix",
@@ -27,6 +30,7 @@ __all__ = [
     "plot_seed_comparison",
     "plot_segmentations",
     "plot_stage_maps",
+    "SegmentationView",
 ]
 
 #: Background dark grey, then the classes in the Okabe-Ito palette (readable for colour-blind viewers).
@@ -383,3 +387,88 @@ def plot_miou_curves(ax, runs: dict, colors=None) -> None:
         ax.plot(run.eval_steps, run.val_miou, "o-", color=color, label=f"{name} (final {run.final_miou:.3f})")
     ax.set(xlabel="fine-tuning step", ylabel="validation mIoU", title="Segmentation with few labels")
     ax.legend(fontsize="small")
+
+
+#: The colours of :data:`vislib.states.segmentation.ERROR_CODES` (right pixels show the dimmed image).
+ERROR_COLORS = {
+    "right, near a boundary": "#d9d9d9",
+    "wrong, near a boundary": OKABE_ITO[3],
+    "wrong, elsewhere": OKABE_ITO[0],
+}
+
+
+class SegmentationView(View):
+    """The segmentation explorer's picture (a :class:`~vislib.plotting.view.View`): the held-out image, its
+    ground truth, the chosen model's prediction, and its wrong pixels over the dimmed image (near a true
+    boundary: vermillion; elsewhere: blue; the band of pixels near a boundary light grey), with the image's
+    mIoU, boundary F-score and error counts as text. Label maps are coloured through a lookup table
+    (``uint8`` RGBA), so a move only swaps two small pictures and two texts."""
+
+    def __init__(self, class_names: Sequence[str]):
+        self.class_names = tuple(class_names)
+        if not 2 <= len(self.class_names) <= len(LABEL_COLORS):
+            raise ValueError(f"class_names must name 2 to {len(LABEL_COLORS)} classes, got {len(self.class_names)}")
+        self.label_lut = (to_rgba_array(LABEL_COLORS[: len(self.class_names)]) * 255).round().astype(np.uint8)
+        colours = [ERROR_COLORS[code] for code in ERROR_CODES[1:]]
+        self.error_rgb = (to_rgba_array(colours)[:, :3] * 255).round().astype(np.uint8)  # codes 1, 2, 3
+
+    def setup(self, axes, state):
+        self.image_ax, self.truth_ax, self.prediction_ax, self.error_ax = axes
+        self.picture = self.image_ax.imshow(state.image, interpolation="nearest")
+        self.truth = self.truth_ax.imshow(self.label_lut[state.truth], interpolation="nearest")
+        self.prediction = self.prediction_ax.imshow(self.label_lut[state.prediction], interpolation="nearest")
+        self.errors = self.error_ax.imshow(self._error_rgb(state), interpolation="nearest")
+        for ax in axes:
+            _bare(ax)
+        self.image_ax.set_title("held-out image", fontsize="small")
+        self.truth_ax.set_title("ground truth", fontsize="small")
+        self.prediction_ax.set_title("the chosen model's prediction", fontsize="small")
+        self.error_ax.set_title(
+            f"wrong pixels: vermillion within\n{state.band} px of a true boundary, blue elsewhere", fontsize="small"
+        )
+        handles = [Patch(color=LABEL_COLORS[k], label=name) for k, name in enumerate(self.class_names)]
+        self.truth_ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.02),
+            ncol=3,
+            frameon=False,
+            fontsize="small",
+            handlelength=1.0,
+            columnspacing=0.8,
+        )
+        self.scores = self.prediction_ax.text(
+            0.5, -0.03, "", transform=self.prediction_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
+        self.counts = self.error_ax.text(
+            0.5, -0.03, "", transform=self.error_ax.transAxes, ha="center", va="top", fontsize="small"
+        )
+        return [self.prediction, self.errors, self.scores, self.counts]
+
+    def background_key(self, state):
+        return state.image_index
+
+    def update(self, state) -> None:
+        self.picture.set_data(state.image)
+        self.truth.set_data(self.label_lut[state.truth])
+        self.prediction.set_data(self.label_lut[state.prediction])
+        self.errors.set_data(self._error_rgb(state))
+        best = max(state.miou_by_model, key=state.miou_by_model.get)
+        self.scores.set_text(
+            f"{state.model} on this image: mIoU {state.miou:.3f}\n"
+            f"boundary F ({state.tolerance} px) {state.boundary_f:.3f}"
+            + ("\n(best of the models here)" if best == state.model else f"\n(best here: {best})")
+        )
+        share = state.wrong_near_boundary / state.wrong_pixels if state.wrong_pixels else 0.0
+        self.counts.set_text(
+            f"{state.wrong_pixels} wrong pixels, {share:.0%} of them\nnear a boundary (band: {state.band_share:.0%}"
+            " of the image)"
+        )
+
+    def _error_rgb(self, state) -> np.ndarray:
+        grey = 0.35 + 0.4 * state.image.mean(axis=2)  # the image, dimmed
+        rgb = (np.repeat(grey[..., None], 3, axis=2) * 255).astype(np.uint8)
+        codes = state.errors
+        shown = codes > 0
+        rgb[shown] = self.error_rgb[codes[shown] - 1]
+        return rgb

@@ -9,6 +9,7 @@ number or explodes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from torch import Tensor, nn
 from vislib._validation import check_int, check_number, check_tensor, check_type
 from vislib.data.digits import ImageSplit
 from vislib.progress import progress
+from vislib.training import store
+from vislib.training.recording import ActivationRecorder
 
 __all__ = [
     "accuracy",
@@ -42,6 +45,7 @@ class TrainingRun:
     test_accuracy: float = math.nan  # in evaluation mode, after training
     diverged: bool = False
     seconds: float = 0.0
+    source: str = "trained"  # or "cache": loaded from the local cache (vislib.training.store.cached)
 
     @property
     def steps(self) -> int:
@@ -104,11 +108,18 @@ def train_classifier(
     record_every: int = 10,
     show_progress: bool = False,
     description: str = "training",
+    cache: bool = True,
 ) -> TrainingRun:
     """Train ``model`` with SGD on ``data.train_*`` for ``steps`` mini-batches.
 
     ``recorder`` (an :class:`~vislib.training.recording.ActivationRecorder`)
     records the activations of every ``record_every``-th step, step 0 included.
+
+    With ``cache`` (the default) the trained weights, the run and the recorder's recordings go into the local
+    cache (:func:`vislib.training.store.cached`, keyed by the model, the data, every setting, the seed, the
+    recorder's configuration and the code); a later call with the same key loads them instead of training
+    (bit-identical; ``run.source`` says ``"cache"``) unless ``VISLIB_RETRAIN=1``. A recorder that already holds
+    recordings trains without the cache. With ``show_progress`` it prints which path it took.
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_type("data", data, ImageSplit, "an ImageSplit (see vislib.data.digits.load_digits)")
@@ -117,13 +128,84 @@ def train_classifier(
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(data.train_labels))
     momentum = check_number("momentum", momentum, min_value=0.0, max_value=1.0)
     record_every = check_int("record_every", record_every, min_value=1)
+    check_type("cache", cache, bool, "True or False")
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    settings = dict(
+        steps=steps, lr=lr, batch_size=batch_size, momentum=momentum, seed=seed, device=device.type,
+        record_every=record_every if recorder is not None else None,
+    )  # fmt: skip
+
+    def train_now():
+        run = _train_classifier(model, data, device, settings, recorder, show_progress, description)
+        tensors = dict(model.state_dict())
+        record = {**dataclasses.asdict(run), "model_training": model.training}
+        if recorder is not None:
+            tensors |= _recorder_tensors(recorder)
+            record["recorder"] = _recorder_record(recorder)
+        return tensors, record
+
+    if not cache or (recorder is not None and recorder.has_records()):
+        return TrainingRun(**_run_fields(train_now()[1]))
+    key = store.content_key(
+        "classifier",
+        model=model,
+        train=(data.train_images, data.train_labels),
+        test=(data.test_images, data.test_labels),
+        settings=settings,
+        recorder=None if recorder is None else recorder.configuration(),
+        code=[_train_classifier, _batches, accuracy, ActivationRecorder],
+    )
+    result = store.cached("classifier", key, train_now)
+    if result.source == "cache":
+        model.to(device)
+        model.load_state_dict({k: v for k, v in result.tensors.items() if not k.startswith(_RECORDER_PREFIX)})
+        model.train(result.record["model_training"])
+        if recorder is not None:
+            _restore_recorder(recorder, result.tensors, result.record["recorder"])
+    if show_progress:
+        print(result.message.replace("classifier", description, 1))
+    return TrainingRun(**_run_fields(result.record), source=result.source)
+
+
+_RECORDER_PREFIX = "recorder/"
+
+
+def _run_fields(record: dict) -> dict:
+    return {f: record[f] for f in ("losses", "test_accuracy", "diverged", "seconds")}
+
+
+def _recorder_tensors(recorder) -> dict:
+    tensors = {f"{_RECORDER_PREFIX}generator": recorder.generator.get_state()}
+    for step, entries in recorder._records.items():
+        for (block, stage), (_, _, values) in entries.items():
+            tensors[f"{_RECORDER_PREFIX}{step}/{block}/{stage}"] = torch.from_numpy(values)
+    return tensors
+
+
+def _recorder_record(recorder) -> list:
+    return [
+        [step, block, stage, mean, std]
+        for step, entries in recorder._records.items()
+        for (block, stage), (mean, std, _) in entries.items()
+    ]
+
+
+def _restore_recorder(recorder, tensors: dict, record: list) -> None:
+    recorder.generator.set_state(tensors[f"{_RECORDER_PREFIX}generator"])
+    for step, block, stage, mean, std in record:
+        values = tensors[f"{_RECORDER_PREFIX}{step}/{block}/{stage}"].numpy()
+        recorder._records.setdefault(step, {})[(block, stage)] = (mean, std, values)
+
+
+def _train_classifier(model, data, device, settings, recorder, show_progress, description) -> TrainingRun:
+    """The training loop of :func:`train_classifier` (arguments checked): trains ``model`` in place."""
     model.to(device).train()
     images, labels = data.train_images.to(device), data.train_labels.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    optimizer = torch.optim.SGD(model.parameters(), lr=settings["lr"], momentum=settings["momentum"])
     run = TrainingRun()
     start = time.perf_counter()
-    indices = batches(len(labels), batch_size, steps, seed)
+    steps, record_every = settings["steps"], settings["record_every"]
+    indices = batches(len(labels), settings["batch_size"], steps, settings["seed"])
     for step, batch in enumerate(progress(indices, total=steps, desc=description, disable=not show_progress)):
         recording = (
             recorder.recording(step) if recorder is not None and step % record_every == 0 else contextlib.nullcontext()

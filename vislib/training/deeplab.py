@@ -36,8 +36,14 @@ from vislib.metrics.boundary import boundary_f_score
 from vislib.metrics.segmentation import object_ious, segmentation_scores
 from vislib.models.deeplab import DeepLabV3Plus
 from vislib.progress import progress
-from vislib.training.classification import batches
-from vislib.training.segmentation import predict_masks, presence_labels, segmentation_tensors, train_segmenter
+from vislib.training import store
+from vislib.training.classification import _batches, batches
+from vislib.training.segmentation import (
+    predict_masks,
+    presence_labels,
+    segmentation_tensors,
+    train_segmenter,
+)
 
 __all__ = [
     "SMALL_OBJECT_AREA",
@@ -78,6 +84,7 @@ class PresenceRun:
     losses: list[float] = field(default_factory=list)
     val_accuracy: float = math.nan
     seconds: float = 0.0
+    source: str = "trained"  # or "cache"
 
     @property
     def steps(self) -> int:
@@ -97,24 +104,58 @@ def train_presence_classifier(
     device=None,
     show_progress: bool = False,
     description: str = "pre-training",
+    cache: bool = True,
 ) -> PresenceRun:
     """Train ``model`` (``[N, 3, H, W] -> [N, L]`` scores) to predict ``presence [N, L]`` (0 / 1 per label)
     with binary cross-entropy, Adam, ``steps`` mini-batches drawn from ``seed``. With ``val`` (images,
-    presence) the share of correct decisions (score > 0 means "present") is measured after training."""
+    presence) the share of correct decisions (score > 0 means "present") is measured after training.
+
+    With ``cache`` (the default) the result goes through the local cache as in
+    :func:`~vislib.training.segmentation.train_segmenter` (``run.source``: ``"trained"`` or ``"cache"``)."""
     check_type("model", model, nn.Module, "a torch.nn.Module")
     check_tensor("images", images, ndim=4, floating=True)
     check_tensor("presence", presence, shape=(len(images), "L"), floating=True)
     steps = check_int("steps", steps, min_value=1)
     lr = check_number("lr", lr, min_value=0.0)
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(images))
+    check_type("cache", cache, bool, "True or False")
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    settings = dict(steps=steps, lr=lr, batch_size=batch_size, seed=seed, device=device.type)
+
+    def train_now():
+        run = _train_presence_classifier(model, images, presence, val, device, settings, show_progress, description)
+        return model.state_dict(), {"losses": run.losses, "val_accuracy": run.val_accuracy, "seconds": run.seconds}
+
+    if not cache:
+        run = PresenceRun(**train_now()[1])
+        return run
+    key = store.content_key(
+        "presence",
+        model=model,
+        train=(images, presence),
+        val=val,
+        settings=settings,
+        code=[_train_presence_classifier, _batches],
+    )
+    result = store.cached("presence", key, train_now)
+    if result.source == "cache":
+        model.to(device)
+        model.load_state_dict(result.tensors)
+        model.eval()
+    if show_progress:
+        print(result.message.replace("presence", description, 1))
+    return PresenceRun(**result.record, source=result.source)
+
+
+def _train_presence_classifier(model, images, presence, val, device, settings, show_progress, description):
+    """The training loop of :func:`train_presence_classifier` (arguments checked): trains ``model`` in place."""
     model.to(device).train()
     images, presence = images.to(device), presence.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     run = PresenceRun()
     start = time.perf_counter()
-    order = batches(len(images), batch_size, steps, seed)
-    for batch in progress(order, total=steps, desc=description, disable=not show_progress):
+    order = batches(len(images), settings["batch_size"], settings["steps"], settings["seed"])
+    for batch in progress(order, total=settings["steps"], desc=description, disable=not show_progress):
         loss = F.binary_cross_entropy_with_logits(model(images[batch]), presence[batch])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -242,13 +283,14 @@ def fine_tuning_curve(
     curve = FineTuningCurve(counts, seeds, {PRETRAINED: {n: [] for n in counts}, SCRATCH: {n: [] for n in counts}})
     start = time.perf_counter()
     jobs = [(seed, n, variant) for seed in seeds for n in counts for variant in (PRETRAINED, SCRATCH)]
+    trainings = []
     for seed, n, variant in progress(jobs, desc="fine-tuning", disable=not show_progress):
         chosen = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
         torch.manual_seed(seed)
         model = DeepLabV3Plus(**options)
         if variant == PRETRAINED:
             model.encoder.load_state_dict(encoders[seed])
-        train_segmenter(
+        run = train_segmenter(
             model,
             (images[chosen], masks[chosen]),
             steps=steps,
@@ -258,9 +300,12 @@ def fine_tuning_curve(
             seed=seed,
             device=device,
         )
+        trainings.append(run)
         predicted = predict_masks(model, val[0])
         curve.miou[variant][n].append(segmentation_scores(predicted, val[1], model.num_classes).mean_iou)
     curve.seconds = time.perf_counter() - start
+    if show_progress:
+        print(store.report_sources("fine-tuning", trainings))
     return curve
 
 
@@ -314,12 +359,16 @@ def compare_segmenters(
     train, val = segmentation_tensors(train), segmentation_tensors(val)
     result = SegmenterComparison(seeds, {name: [] for name in variants}, {}, {name: 0.0 for name in variants})
     jobs = [(seed, name) for seed in seeds for name in variants]
+    trainings = []
     for seed, name in progress(jobs, desc="ablation", disable=not show_progress):
         torch.manual_seed(seed)
         model = DeepLabV3Plus(**variants[name])
         result.parameters[name] = sum(p.numel() for p in model.parameters() if p.requires_grad)
         run = train_segmenter(model, train, steps=steps, lr=lr, batch_size=batch_size, seed=seed, device=device)
+        trainings.append(run)
         result.seconds[name] += run.seconds
         result.scores[name].append(segmentation_quality(model, *val, val_objects, model.num_classes))
         result.models[name] = model
+    if show_progress:
+        print(store.report_sources("ablation", trainings))
     return result

@@ -20,6 +20,7 @@ from vislib.analysis.parameters import count_parameters
 from vislib.data.digits import ImageSplit
 from vislib.models.grouped_conv import SmallResNeXt, matched_base_width
 from vislib.progress import progress
+from vislib.training import store
 from vislib.training.classification import train_classifier
 
 __all__ = ["GroupRun", "GroupSummary", "GroupComparison", "compare_groups"]
@@ -112,6 +113,7 @@ def compare_groups(
     device = torch.device(device) if device is not None else torch.device("cpu")
     comparison = GroupComparison(test_images=len(data.test_labels))
     jobs = [(g, s) for s in seeds for g in groups]
+    sources = []
     for g, seed in progress(jobs, desc="training", disable=not show_progress):
         base_width = matched_base_width(g, budget)
         torch.manual_seed(seed)
@@ -125,4 +127,7 @@ def compare_groups(
                 g, base_width, count_parameters(model), operations, seed, accuracy, run.seconds, seconds, run.diverged
             )
         )
+        sources.append(run)
+    if show_progress:
+        print(store.report_sources("grouped networks", sources))
     return comparison

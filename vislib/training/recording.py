@@ -108,6 +108,14 @@ class ActivationRecorder:
         finally:
             self._step = None
 
+    def has_records(self) -> bool:
+        """Whether anything was recorded yet."""
+        return bool(self._records)
+
+    def configuration(self) -> dict:
+        """What the recordings depend on besides the training: samples per record, blocks, the sampler's state."""
+        return {"samples": self.samples, "blocks": len(self.blocks), "generator": self.generator.get_state()}
+
     def remove(self) -> None:
         """Detach the hooks from the model."""
         for handle in self._handles:

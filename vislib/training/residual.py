@@ -28,6 +28,7 @@ from vislib._validation import check_int, check_model_input, check_number, check
 from vislib.data.digits import ImageSplit
 from vislib.models.residual import CifarResNet
 from vislib.progress import progress
+from vislib.training import store
 from vislib.training.classification import accuracy, batches
 
 __all__ = [
@@ -136,6 +137,7 @@ class ResidualTrainingRun:
     seconds: float = 0.0
     gradients: GradientRecord | None = None
     model: nn.Module | None = None
+    source: str = "trained"  # or "cache": loaded from the local cache (vislib.training.store.cached)
 
     @property
     def name(self) -> str:
@@ -179,12 +181,18 @@ def train_network(
     device=None,
     show_progress: bool = False,
     description: str | None = None,
+    cache: bool = True,
 ) -> ResidualTrainingRun:
     """Train ``model`` with SGD on ``data.train_*``; record gradients every ``record_every`` steps (step 0 included).
 
     The batch order depends only on ``seed`` (see ``vislib.training.classification.batches``),
     so twins trained with the same seed see the same images in the same order.
     ``evaluate_every`` adds test accuracies along the way (costs a pass over the test set each time).
+
+    With ``cache`` (the default) the trained weights, the run and its gradient records go into the local cache
+    (:func:`vislib.training.store.cached`, keyed by the model, the data, every setting and the code); a later call
+    with the same key loads them instead of training (bit-identical; ``run.source`` says ``"cache"``) unless
+    ``VISLIB_RETRAIN=1``.
     """
     check_type("model", model, CifarResNet, "a CifarResNet (vislib.models.residual)")
     check_type("data", data, ImageSplit, "an ImageSplit (see vislib.data.digits.load_digits)")
@@ -199,18 +207,94 @@ def train_network(
         record_every = check_int("record_every", record_every, min_value=1)
     if evaluate_every is not None:
         evaluate_every = check_int("evaluate_every", evaluate_every, min_value=1)
+    check_type("cache", cache, bool, "True or False")
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    settings = dict(
+        steps=steps, lr=lr, warmup_steps=warmup_steps, batch_size=batch_size, momentum=momentum,
+        weight_decay=weight_decay, seed=seed, record_every=record_every, evaluate_every=evaluate_every,
+        device=device.type,
+    )  # fmt: skip
+
+    def train_now():
+        run = _train_network(model, data, device, settings, show_progress, description)
+        return {**model.state_dict(), **_gradient_tensors(run.gradients)}, _residual_record(run, model)
+
+    if not cache:
+        run = _train_network(model, data, device, settings, show_progress, description)
+    else:
+        key = store.content_key(
+            "residual",
+            model=model,
+            train=(data.train_images, data.train_labels),
+            test=(data.test_images, data.test_labels),
+            settings=settings,
+            code=[_train_network, batches, accuracy, dataset_loss, learning_rate_at, GradientRecorder],
+        )
+        result = store.cached("residual", key, train_now)
+        run = _residual_run(result.tensors, result.record, result.source)
+        if result.source == "cache":
+            model.to(device)
+            model.load_state_dict({k: v for k, v in result.tensors.items() if not k.startswith(_GRADIENTS)})
+            model.train(result.record["model_training"])
+        if show_progress:
+            print(result.message.replace("residual", description or run.name, 1))
+    run.model = model
+    return run
+
+
+_GRADIENTS = "gradients/"
+
+
+def _gradient_tensors(record: GradientRecord | None) -> dict:
+    if record is None:
+        return {}
+    return {
+        f"{_GRADIENTS}{name}": torch.from_numpy(np.ascontiguousarray(getattr(record, name)))
+        for name in ("steps", "output_grad", "weight_grad")
+    }
+
+
+def _residual_record(run: ResidualTrainingRun, model: nn.Module) -> dict:
+    fields = ("depth", "residual", "seed", "losses", "learning_rates", "test_accuracy", "train_loss", "diverged")
+    return {
+        **{name: getattr(run, name) for name in fields},
+        "seconds": run.seconds,
+        "test_accuracies": [[step, value] for step, value in run.test_accuracies.items()],
+        "block_names": list(run.gradients.block_names) if run.gradients is not None else None,
+        "model_training": model.training,
+    }
+
+
+def _residual_run(tensors: dict, record: dict, source: str) -> ResidualTrainingRun:
+    fields = ("depth", "residual", "seed", "losses", "learning_rates", "test_accuracy", "train_loss", "diverged")
+    run = ResidualTrainingRun(**{name: record[name] for name in fields}, seconds=record["seconds"], source=source)
+    run.test_accuracies = {int(step): value for step, value in record["test_accuracies"]}
+    if record["block_names"] is not None:
+        run.gradients = GradientRecord(
+            steps=tensors[f"{_GRADIENTS}steps"].numpy(),
+            output_grad=tensors[f"{_GRADIENTS}output_grad"].numpy(),
+            weight_grad=tensors[f"{_GRADIENTS}weight_grad"].numpy(),
+            block_names=tuple(record["block_names"]),
+        )
+    return run
+
+
+def _train_network(model, data, device, settings, show_progress, description) -> ResidualTrainingRun:
+    """The training loop of :func:`train_network` (arguments checked): trains ``model`` in place."""
+    steps, record_every, evaluate_every = settings["steps"], settings["record_every"], settings["evaluate_every"]
     model.to(device).train()
     images, labels = data.train_images.to(device), data.train_labels.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=settings["lr"], momentum=settings["momentum"], weight_decay=settings["weight_decay"]
+    )
     recorder = GradientRecorder(model) if record_every is not None else None
-    run = ResidualTrainingRun(depth=model.depth, residual=model.residual, seed=seed)
+    run = ResidualTrainingRun(depth=model.depth, residual=model.residual, seed=settings["seed"])
     start = time.perf_counter()
-    order = batches(len(labels), batch_size, steps, seed)
-    bar = progress(order, total=steps, desc=description or f"{run.name}, seed {seed}", disable=not show_progress)
+    order = batches(len(labels), settings["batch_size"], steps, settings["seed"])
+    bar = progress(order, total=steps, desc=description or f"{run.name}, seed {run.seed}", disable=not show_progress)
     try:
         for step, batch in enumerate(bar):
-            rate = learning_rate_at(step, steps, lr, warmup_steps)
+            rate = learning_rate_at(step, steps, settings["lr"], settings["warmup_steps"])
             for group in optimizer.param_groups:
                 group["lr"] = rate
             recording = recorder is not None and (step % record_every == 0 or step == steps - 1)
@@ -238,7 +322,6 @@ def train_network(
     run.test_accuracies[run.steps] = run.test_accuracy
     run.train_loss = dataset_loss(model, data.train_images, data.train_labels)
     run.gradients = recorder.record() if recorder is not None else None
-    run.model = model
     return run
 
 
@@ -333,6 +416,8 @@ def degradation_experiment(
         runs[depth, residual, seed] = train_network(
             model, data, seed=seed, record_every=record_every, evaluate_every=evaluate_every, device=device, **recipe
         )
+    if show_progress:
+        print(store.report_sources("plain and residual networks", runs.values()))
     return DegradationExperiment(runs=runs, depths=depths, seeds=seeds, recipe=recipe)
 
 

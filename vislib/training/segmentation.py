@@ -35,7 +35,8 @@ from vislib._validation import check_callable, check_choice, check_int, check_nu
 from vislib.metrics.boundary import boundary_f_score, trimap_miou
 from vislib.metrics.segmentation import SegmentationScores, confusion_matrix
 from vislib.progress import progress
-from vislib.training.classification import batches
+from vislib.training import store
+from vislib.training.classification import _batches, batches
 
 __all__ = [
     "compare_segmenters",
@@ -250,6 +251,7 @@ def compare_segmenters(
     comparison = SegmenterComparison(names, seeds, {n: [] for n in names}, {}, {}, {}, {})
     jobs = [(seed, name) for seed in seeds for name in names]
     encoder = None
+    trainings = []
     bar = progress(jobs, desc="models x seeds", disable=not show_progress)
     for seed, name in bar:
         if shared_encoder is not None and name == names[0]:
@@ -259,6 +261,7 @@ def compare_segmenters(
             comparison.encoder_runs.append(
                 train_segmenter(source, train, steps=encoder_steps, lr=lr, batch_size=batch_size, seed=seed, **tracked)
             )
+            trainings.append(comparison.encoder_runs[-1])
             encoder = source.encoder
         torch.manual_seed(seed)
         model = architectures[name]()
@@ -266,7 +269,8 @@ def compare_segmenters(
         if encoder is not None:
             share_encoder(model, encoder, freeze=True)
         run = train_segmenter(model, train, steps=steps, lr=lr, batch_size=batch_size, seed=seed)
-        predicted = predict_masks(model, val_images)
+        trainings.append(run)
+        predicted = _cached_predictions(model, val_images)
         scores = SegmentationScores.from_confusion(confusion_matrix(predicted, val_masks, model.num_classes))
         run.final = scores
         comparison.scores[name].append(
@@ -282,7 +286,21 @@ def compare_segmenters(
         )
         comparison.parameters[name] = sum(p.numel() for p in model.parameters())
         comparison.models[name], comparison.runs[name], comparison.predictions[name] = model, run, predicted
+    if show_progress:
+        print(store.report_sources(", ".join(names), trainings))
     return comparison
+
+
+def _cached_predictions(model: nn.Module, images: Tensor) -> Tensor:
+    """:func:`predict_masks` through the local cache (keyed by the trained weights and the images): a comparison
+    loaded from the cache need not run its models over the held-out images again."""
+
+    def predict():
+        predicted = predict_masks(model, images)
+        return {"masks": predicted.to(torch.uint8) if predicted.max() < 256 else predicted}, {}
+
+    key = store.content_key("predictions", model=model, images=images, code=[predict_masks, _scores_of])
+    return store.cached("predictions", key, predict).tensors["masks"].long()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -305,6 +323,7 @@ class SegmentationRun:
     val_pixel_accuracy: list[float] = field(default_factory=list)
     final: SegmentationScores | None = None
     seconds: float = 0.0
+    source: str = "trained"  # or "cache": loaded from the local cache (vislib.training.store.cached)
 
     @property
     def steps(self) -> int:
@@ -352,6 +371,7 @@ def train_segmenter(
     show_progress: bool = False,
     description: str = "segmentation",
     encoder_lr: float | None = None,
+    cache: bool = True,
 ) -> SegmentationRun:
     """Train ``model`` on ``train`` (a data set or ``(images, masks)``) for ``steps`` mini-batches.
 
@@ -361,6 +381,12 @@ def train_segmenter(
     steps (and after the last). ``num_classes`` defaults to ``model.num_classes``. ``encoder_lr`` (for a
     model with an ``encoder`` attribute) trains the encoder's parameters with their own learning rate: a
     lower one keeps what a pre-trained encoder learned while the fresh head adapts.
+
+    With ``cache`` (the default) the trained weights and the run go into the local cache
+    (:func:`vislib.training.store.cached`, keyed by the model's architecture, initial weights and code, the
+    data, every setting, the seed and the code version); a later call with the same key loads them instead of
+    training (bit-identical weights and run; ``run.source`` says ``"cache"``), unless ``VISLIB_RETRAIN=1``.
+    With ``show_progress`` it prints which path it took.
     """
     check_type("model", model, nn.Module, "a torch.nn.Module")
     images, masks = segmentation_tensors(train)
@@ -375,12 +401,62 @@ def train_segmenter(
     batch_size = check_int("batch_size", batch_size, min_value=1, max_value=len(images))
     check_choice("optimizer", optimizer, OPTIMIZERS)
     weight_decay = check_number("weight_decay", weight_decay, min_value=0.0)
-    parameters = _parameter_groups(model, lr, encoder_lr)
+    check_type("cache", cache, bool, "True or False")
+    _parameter_groups(model, lr, encoder_lr)  # checks encoder_lr against the model before anything runs
     val_data = segmentation_tensors(val) if val is not None else None
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    settings = dict(
+        steps=steps, lr=lr, num_classes=num_classes, eval_every=eval_every, batch_size=batch_size,
+        optimizer=optimizer, weight_decay=weight_decay, ignore_index=ignore_index, seed=seed,
+        encoder_lr=encoder_lr, device=device.type,
+    )  # fmt: skip
+
+    def train_now():
+        run = _train_segmenter(model, images, masks, val_data, device, settings, show_progress, description)
+        return model.state_dict(), _run_record(run)
+
+    if not cache:
+        return _run_from_record(train_now()[1], "trained")
+    key = store.content_key(
+        "segmentation",
+        model=model,
+        train=(images, masks),
+        val=val_data,
+        settings=settings,
+        code=[_train_segmenter, evaluate_segmenter, _batches, _parameter_groups, _optimizer],
+    )
+    result = store.cached("segmentation", key, train_now)
+    if result.source == "cache":
+        model.to(device)
+        model.load_state_dict(result.tensors)
+        model.eval()
+    if show_progress:
+        print(result.message.replace("segmentation", description, 1))
+    return _run_from_record(result.record, result.source)
+
+
+def _run_record(run: SegmentationRun) -> dict:
+    record = {f: getattr(run, f) for f in ("losses", "eval_steps", "val_miou", "val_pixel_accuracy", "seconds")}
+    record["confusion"] = run.final.confusion.tolist() if run.final is not None else None
+    return record
+
+
+def _run_from_record(record: dict, source: str) -> SegmentationRun:
+    confusion = record["confusion"]
+    final = None if confusion is None else SegmentationScores.from_confusion(torch.tensor(confusion, dtype=torch.int64))
+    fields = ("losses", "eval_steps", "val_miou", "val_pixel_accuracy")
+    listed = {f: list(record[f]) for f in fields}
+    return SegmentationRun(**listed, final=final, seconds=record["seconds"], source=source)
+
+
+def _train_segmenter(model, images, masks, val_data, device, settings, show_progress, description) -> SegmentationRun:
+    """The training loop of :func:`train_segmenter` (arguments checked): trains ``model`` in place."""
+    steps, num_classes, ignore_index = settings["steps"], settings["num_classes"], settings["ignore_index"]
+    eval_every = settings["eval_every"]
+    parameters = _parameter_groups(model, settings["lr"], settings["encoder_lr"])
     model.to(device).train()
     images, masks = images.to(device), masks.to(device)
-    opt = _optimizer(optimizer, parameters, lr, weight_decay)
+    opt = _optimizer(settings["optimizer"], parameters, settings["lr"], settings["weight_decay"])
     run = SegmentationRun()
 
     def evaluate(step):
@@ -395,7 +471,7 @@ def train_segmenter(
     start = time.perf_counter()
     evaluate(0)
     loss_options = {} if ignore_index is None else {"ignore_index": ignore_index}
-    indices = batches(len(images), batch_size, steps, seed)
+    indices = batches(len(images), settings["batch_size"], steps, settings["seed"])
     for step, batch in enumerate(progress(indices, total=steps, desc=description, disable=not show_progress), 1):
         loss = F.cross_entropy(_scores_of(model(images[batch])), masks[batch], **loss_options)
         opt.zero_grad(set_to_none=True)

@@ -17,13 +17,22 @@ whose key differs is never used. ``VISLIB_RETRAIN=1`` (or ``retrain=True``) skip
 Files are ``safetensors`` (no pickle): the weights, and in the metadata a JSON record of the training run
 (its losses, times, ...) and of the training monitor's history, so that the cells after the training cell find
 ``run`` and ``monitor.history`` as if the training had just happened.
+
+:func:`cached` is the same local cache for any other result a notebook trains: a state dict plus small metric
+dicts or recorded arrays (``compute() -> (tensors, record)``), keyed by :func:`content_key` (the model's
+architecture, initial weights and code, the data's contents, the settings, the seed, :data:`CODE_VERSION`).
+A cache hit restores PyTorch's global random state as the training left it, so the cells after it run exactly
+as after a fresh training. The training functions of notebooks 04 and 05 (``train_segmenter``,
+``train_presence_classifier``) go through it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
+import inspect
 import json
 import os
 import time
@@ -39,7 +48,10 @@ from vislib._validation import check_callable, check_type
 
 __all__ = [
     "CACHE_VARIABLE",
+    "Cached",
+    "cached",
     "CODE_VERSION",
+    "content_key",
     "MANIFEST",
     "Provenance",
     "RETRAIN_VARIABLE",
@@ -53,6 +65,8 @@ __all__ = [
     "monitor_metric",
     "read_record",
     "record",
+    "report_sources",
+    "retrain_requested",
     "save_weights",
     "sha256_of",
     "shipped_path",
@@ -301,6 +315,195 @@ def monitor_metric(monitor) -> dict | None:
     if getattr(monitor, "masks", False) and monitor.history.mask_ap50:
         return {"name": "mask AP@.5", "value": float(monitor.history.mask_ap50[-1]), "images": images}
     return {"name": "mAP@.5", "value": float(monitor.history.ap50[-1]), "images": images}
+
+
+@dataclasses.dataclass(frozen=True)
+class Cached:
+    """What :func:`cached` gives: the ``tensors`` and JSON ``record`` of a result, and where they came from
+    (``source`` ``"cache"`` or ``"trained"``, the cache file ``path``, the ``seconds`` this call took)."""
+
+    name: str
+    key: str
+    source: str
+    path: Path
+    tensors: dict
+    record: dict
+    seconds: float
+
+    @property
+    def message(self) -> str:
+        if self.source == "cache":
+            return f"{self.name}: loaded from the cache ({self.path.name}); {RETRAIN_VARIABLE}=1 retrains"
+        return f"{self.name}: trained now in {self.seconds:.0f} s (saved to the local cache)"
+
+
+def report_sources(what: str, runs) -> str:
+    """One line saying how many of ``runs`` (each with a ``source``) were loaded from the cache and how many
+    trained now: what a notebook prints after a loop of cached trainings."""
+    check_type("what", what, str, "a description such as 'decoders'")
+    sources = [getattr(run, "source", "trained") for run in runs]
+    loaded = sources.count("cache")
+    if loaded == len(sources):
+        return f"{what}: all {loaded} trainings loaded from the local cache; {RETRAIN_VARIABLE}=1 retrains"
+    if loaded == 0:
+        return f"{what}: {_trainings(len(sources))} trained now (saved to the local cache for the next run)"
+    return f"{what}: {_trainings(loaded)} loaded from the cache, {len(sources) - loaded} trained now"
+
+
+def _trainings(count: int) -> str:
+    return f"{count} training{'s' if count != 1 else ''}"
+
+
+def retrain_requested(retrain: bool | None = None) -> bool:
+    """``retrain`` when given, else whether ``VISLIB_RETRAIN`` is set to 1 / true / yes in the environment."""
+    if retrain is None:
+        return os.environ.get(RETRAIN_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+    check_type("retrain", retrain, bool, "True or False")
+    return retrain
+
+
+def cached(
+    name: str,
+    key: str,
+    compute: Callable[[], tuple[dict, dict]],
+    *,
+    retrain: bool | None = None,
+) -> Cached:
+    """The result of ``compute()`` from the local cache when an earlier call with the same ``key`` left it there,
+    else computed now and saved there.
+
+    Args:
+        name (str): what is trained (``"segmentation"``): the cache file's name starts with it.
+        key (str): everything the result depends on, hashed (:func:`content_key`).
+        compute: ``compute() -> (tensors, record)``: a dict of named tensors (a state dict, recorded arrays) and a
+            JSON-able dict (losses, scores, seconds).
+        retrain (bool): compute even when the cache holds the result; default: ``VISLIB_RETRAIN=1``.
+
+    PyTorch's global random state after ``compute`` is saved too and restored on a cache hit, so whatever runs
+    next draws the same numbers as after a fresh training.
+    """
+    check_type("name", name, str, "a string such as 'segmentation'")
+    check_type("key", key, str, "a string (a key from content_key)")
+    check_callable("compute", compute)
+    retrain = retrain_requested(retrain)
+    start = time.perf_counter()
+    path = cache_path(name, key)
+    if not retrain and path.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as file:
+            entry = json.loads((file.metadata() or {}).get(_RECORD_KEY, "{}"))
+            tensors = {k: file.get_tensor(k) for k in file.keys()}
+        random_state = tensors.pop(_RANDOM_STATE, None)
+        if random_state is not None:
+            torch.set_rng_state(random_state)
+        return Cached(name, key, "cache", path, tensors, entry, time.perf_counter() - start)
+    tensors, entry = compute()
+    check_type("compute()'s tensors", tensors, dict, "a dict of named tensors")
+    check_type("compute()'s record", entry, dict, "a JSON-able dict")
+    from safetensors.torch import save_file
+
+    stored = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
+    stored[_RANDOM_STATE] = torch.get_rng_state()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    save_file(stored, str(partial), metadata={_RECORD_KEY: json.dumps(_plain(entry))})
+    partial.replace(path)
+    return Cached(name, key, "trained", path, tensors, entry, time.perf_counter() - start)
+
+
+def content_key(name: str, **parts) -> str:
+    """16 hex digits naming a computation by everything it depends on: ``name``, :data:`CODE_VERSION` and each
+    part by content: a module by its architecture, weights (and which are frozen), every submodule's plain
+    attributes (a flag such as ``residual=True`` changes the forward pass, not the weights) and the source code of
+    its classes; a tensor by its dtype, shape and bytes; a function or class by its source code; a data set by
+    :func:`describe_data`; anything else as plain data (dataclasses, dicts, lists, numbers, strings)."""
+    check_type("name", name, str, "a string such as 'segmentation'")
+    described = {"name": name, "code_version": CODE_VERSION}
+    described.update({part: _describe(value) for part, value in sorted(parts.items())})
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
+
+
+_RANDOM_STATE = "__torch_random_state__"
+
+
+def _describe(value):
+    if isinstance(value, nn.Module):
+        classes = sorted({type(m) for m in value.modules()}, key=lambda t: f"{t.__module__}.{t.__qualname__}")
+        return {
+            "architecture": repr(value),
+            "weights": _tensors_digest(value.state_dict()),
+            "frozen": [n for n, p in value.named_parameters() if not p.requires_grad],
+            "code": [_source_digest(t) for t in classes if t.__module__.startswith("vislib.")],
+            "attributes": {name: _module_attributes(module) for name, module in value.named_modules()},
+        }
+    if isinstance(value, torch.Tensor):
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "digest": _tensor_digest(value)}
+    if inspect.isfunction(value) or inspect.ismethod(value):
+        return {"function": f"{value.__module__}.{value.__qualname__}", "code": _source_digest(value)}
+    if inspect.isclass(value):
+        return {"class": f"{value.__module__}.{value.__qualname__}", "code": _source_digest(value)}
+    if isinstance(value, (tuple, list)):
+        return [_describe(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _describe(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, (str, tuple, list)):
+        return describe_data(value)
+    return _plain(value)
+
+
+_PLAIN = (bool, int, float, str, tuple, type(None))
+
+
+def _module_attributes(module: nn.Module) -> dict:
+    """A module's own settings that its ``repr`` may not show and its weights cannot (``CifarResNet(residual=...)``,
+    ``SmallCNN(batchnorm="before" / "after")``): its public attributes of plain types, the mode left out."""
+    return {
+        attribute: _plain(value)
+        for attribute, value in sorted(vars(module).items())
+        if not attribute.startswith("_") and attribute != "training" and isinstance(value, _PLAIN)
+    }
+
+
+_DIGESTS = None
+
+
+def _tensor_digest(tensor: torch.Tensor) -> str:
+    """sha256 of a tensor's bytes, remembered per tensor object until it changes (in-place ops bump its version)."""
+    global _DIGESTS
+    if _DIGESTS is None:
+        from torch.utils.weak import WeakIdKeyDictionary
+
+        _DIGESTS = WeakIdKeyDictionary()
+    stamp = (tensor._version, tensor.data_ptr())
+    known = _DIGESTS.get(tensor)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    data = tensor.detach().cpu().contiguous()
+    if data.dtype == torch.bfloat16:
+        data = data.float()
+    digest = hashlib.sha256(data.numpy().tobytes()).hexdigest()
+    _DIGESTS[tensor] = (stamp, digest)
+    return digest
+
+
+def _tensors_digest(tensors: Mapping[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for tensor_name, tensor in tensors.items():
+        digest.update(tensor_name.encode())
+        digest.update(_tensor_digest(tensor).encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _source_digest(obj) -> str:
+    """The hash of ``obj``'s source code, read once per process: ``inspect.getsource`` reads the file on disk, so
+    an edit made while a kernel runs must not change the keys of the code that kernel already runs."""
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):
+        source = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _restore(entry: dict, monitor):

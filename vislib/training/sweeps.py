@@ -11,6 +11,7 @@ from vislib._validation import check_choice, check_int, check_number, check_type
 from vislib.data.digits import ImageSplit
 from vislib.models.small_cnn import PLACEMENTS, SmallCNN
 from vislib.progress import progress
+from vislib.training import store
 from vislib.training.classification import TrainingRun, accuracy, train_classifier
 
 __all__ = [
@@ -77,6 +78,8 @@ def train_variants(
         run_steps = steps if epochs is None else max(1, int(epochs * len(data.train_labels) / batch_size))
         run = train_classifier(model, data, steps=run_steps, lr=lr, batch_size=batch_size, seed=seed, device=device)
         results.append(SweepResult(lr, placement, batch_size, run, model if keep_models else None))
+    if show_progress:
+        print(store.report_sources("learning-rate sweep", [r.run for r in results]))
     return results
 
 
@@ -136,6 +139,8 @@ def generalization_gap(
         run = train_classifier(model, small, steps=steps, lr=lr, batch_size=batch_size, seed=seed, device=device)
         train_accuracy = accuracy(model, small.train_images, small.train_labels)
         results.append(GeneralizationRun(placement, seed, train_size, train_accuracy, run.test_accuracy, run))
+    if show_progress:
+        print(store.report_sources("small training sets", [r.run for r in results]))
     return results
 
 
@@ -187,4 +192,6 @@ def compare_statistics_groups(
         model = SmallCNN("before", width=width, norm_group=group_size)
         run = train_classifier(model, data, steps=steps, lr=lr, batch_size=batch_size, seed=seed, device=device)
         results.append(StatisticsGroupRun(group_size, seed, run))
+    if show_progress:
+        print(store.report_sources("batch-statistics groups", [r.run for r in results]))
     return results

@@ -14,6 +14,7 @@ __all__ = [
     "detection_precision_recall_widget",
     "instance_explorer_widget",
     "residual_gradient_flow_widget",
+    "segmentation_explorer_widget",
     "tide_oracle_widget",
     "yolo_grid_widget",
 ]
@@ -137,6 +138,36 @@ def _instance_explorer():
     train_mask_rcnn(model, train_set, epochs=2, device=runtime.device())
     explorer = InstanceExplorer(model.cpu(), [held_out[i] for i in range(len(held_out))], min_score=0.3)
     return explorer, train_set.classes
+
+
+def segmentation_explorer_widget() -> Interactive:
+    """The 04 notebook's segmentation explorer on two small segmenters (FCN baseline, U-Net; 80 steps on 128
+    shapes images, trained once and then cached) and 12 held-out images."""
+    from vislib.widgets.segmentation import segmentation_explorer_widget as widget
+
+    explorer, class_names = _segmentation_explorer()
+    return widget(explorer, class_names, model="U-Net")
+
+
+@cache
+def _segmentation_explorer():
+    import torch
+
+    from vislib.data.shapes import ShapesDataset
+    from vislib.models.segmentation import FCNBaseline, UNet
+    from vislib.states.segmentation import SegmentationExplorer
+    from vislib.training.segmentation import predict_masks, segmentation_tensors, train_segmenter
+
+    train = segmentation_tensors(ShapesDataset(128, image_size=64, seed=0))
+    images, masks = segmentation_tensors(ShapesDataset(12, image_size=64, seed=10_000))
+    class_names = ("background", *ShapesDataset(1).classes)
+    predictions = {}
+    for name, architecture in (("FCN baseline", FCNBaseline), ("U-Net", UNet)):
+        torch.manual_seed(0)
+        model = architecture(len(class_names), (8, 16, 32))
+        train_segmenter(model, train, steps=80, batch_size=8, seed=0)
+        predictions[name] = predict_masks(model, images)
+    return SegmentationExplorer(images, masks, predictions, len(class_names)), class_names
 
 
 def tide_oracle_widget() -> Interactive:

@@ -274,7 +274,7 @@ HEADLINE_GOAL_S = 30.0
 
 def measure_time_to_headline() -> list[tuple]:
     """Seconds from "Run All" (a fresh kernel) until each notebook's headline widget cell has run (issue 18: <= 30 s
-    in the full profile on 2 CPU cores when the shipped weights are present; notebook 04 has no widget yet)."""
+    in the full profile on 2 CPU cores when the shipped weights or the local cache hold its trained models)."""
     from vislib.tools.benchmark.registry import HEADLINE_WIDGETS, REPOSITORY
 
     full = runtime.profile().name == "full"

@@ -58,6 +58,9 @@ WIDGETS = [
     ),
     WidgetBenchmark("02 residual: gradient flow", "vislib.tools.benchmark.fixtures:residual_gradient_flow_widget"),
     WidgetBenchmark("03 grouped convolutions: channel connectivity", "vislib.widgets.grouped_conv:connectivity_widget"),
+    WidgetBenchmark(
+        "04 segmentation: prediction explorer", "vislib.tools.benchmark.fixtures:segmentation_explorer_widget"
+    ),
     WidgetBenchmark("05 atrous: receptive-field explorer", "vislib.widgets.receptive_field:receptive_field_widget"),
     WidgetBenchmark("06 scoring: IoU of two boxes", "vislib.widgets.scoring:iou_widget"),
     WidgetBenchmark(
@@ -98,6 +101,7 @@ HEADLINE_WIDGETS = {
     "notebooks/01_batch_normalization.ipynb": "activation-widget-show",
     "notebooks/02_residual_connections.ipynb": "gradient-flow-widget-show",
     "notebooks/03_grouped_convolutions.ipynb": "connectivity-widget",
+    "notebooks/04_semantic_segmentation.ipynb": "explorer-widget",
     "notebooks/05_atrous_deeplab.ipynb": "widget",
     "notebooks/06_detection_scoring.ipynb": "iou-widget",
     "notebooks/07_yolo.ipynb": "widget-show",
