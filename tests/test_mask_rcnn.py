@@ -341,3 +341,27 @@ def test_compare_poolers_trains_each_pooler_per_seed_with_the_same_budget(data):
         assert comparison.spread(pooler, "AP75") == pytest.approx(np.std(values, ddof=1))
     with pytest.raises(ValueError, match="at least one value"):
         compare_poolers(lambda pooler: tiny_model(pooler=pooler), data, held_out, seeds=(), epochs=1)
+
+
+def test_compare_poolers_loads_its_runs_from_the_local_cache_the_second_time(data, tmp_path, monkeypatch):
+    from vislib.training.mask_rcnn import compare_poolers
+
+    monkeypatch.setenv("VISLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("VISLIB_RETRAIN", raising=False)
+    held_out = ShapesDataset(3, image_size=SIZE, seed=2)
+
+    def ablation(**options):
+        return compare_poolers(
+            lambda pooler: tiny_model(pooler=pooler), data, held_out, seeds=(0,), epochs=1, batch_size=4, **options
+        )
+
+    first = ablation()
+    after_first = torch.rand(3)
+    second = ablation()
+    after_second = torch.rand(3)
+    assert first.sources == ["trained", "trained"] and second.sources == ["cache", "cache"]
+    assert (first.mask, first.box, first.final_losses) == (second.mask, second.box, second.final_losses)
+    assert torch.equal(after_first, after_second)  # the random state after a cache hit is the trained one's
+    assert ablation(cache=False).mask == first.mask  # uncached training gives the same numbers
+    monkeypatch.setenv("VISLIB_RETRAIN", "1")
+    assert ablation().sources == ["trained", "trained"]

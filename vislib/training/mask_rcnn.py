@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import torch
 from torch import Tensor, nn
@@ -302,6 +303,7 @@ class PoolerComparison:
     box: dict[str, list[dict]] = field(default_factory=dict)  # pooler -> per seed, the 12 bbox numbers
     seconds: dict[str, list[float]] = field(default_factory=dict)  # pooler -> per seed, training seconds
     final_losses: dict[str, list[float]] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)  # per run (seed-major): "trained" or "cache"
 
     def values(self, pooler: str, metric: str, kind: str = "mask") -> list[float]:
         """``metric`` (``"AP"``, ``"AP50"``, ``"AP75"``, ...) of every seed's ``kind`` (mask or box) evaluation."""
@@ -331,6 +333,7 @@ def compare_poolers(
     epochs: int,
     device=None,
     show_progress: bool = False,
+    cache: bool = True,
     **train_options,
 ) -> PoolerComparison:
     """Train ``build_model(pooler)`` once per pooler and seed with the same budget, and score each on ``held_out``.
@@ -338,6 +341,11 @@ def compare_poolers(
     For every seed both poolers start from the same initial weights where their parameters coincide (the
     torch seed is set to ``seed`` before building) and see the same images in the same order (training
     ``seed``). Returns a :class:`PoolerComparison` with COCO's box and mask numbers per run.
+
+    With ``cache`` (the default) each run goes through the local cache (:func:`vislib.training.store.cached`,
+    keyed by the initial model, both data sets, the budget and the training code; ``VISLIB_RETRAIN=1``
+    retrains): a second run of the notebook loads the trained weights and their scores instead of training.
+    ``comparison.sources`` says, per run, ``"trained"`` or ``"cache"``.
     """
     check_callable("build_model", build_model)
     check_type("poolers", poolers, (tuple, list), "a tuple of pooler names")
@@ -345,7 +353,9 @@ def compare_poolers(
     if not seeds or not poolers:
         raise ValueError("poolers and seeds must each hold at least one value")
     seeds = tuple(check_int(f"seeds[{k}]", s, min_value=0) for k, s in enumerate(seeds))
+    check_type("cache", cache, bool, "True or False")
     from vislib.data.shapes import to_coco
+    from vislib.training import store
 
     ground_truth = to_coco(held_out)
     comparison = PoolerComparison(tuple(poolers), seeds)
@@ -355,10 +365,39 @@ def compare_poolers(
         model = build_model(pooler)
         if device is not None:
             model.to(device)
-        run = train_mask_rcnn(model, train_set, epochs=epochs, seed=seed, device=device, **train_options)
-        scores = evaluate(model, held_out, ground_truth=ground_truth)
-        comparison.mask.setdefault(pooler, []).append(scores["segm"])
-        comparison.box.setdefault(pooler, []).append(scores["bbox"])
-        comparison.seconds.setdefault(pooler, []).append(sum(run.epoch_seconds))
-        comparison.final_losses.setdefault(pooler, []).append(run.epoch_losses[-1])
+
+        def train_and_score(model=model, seed=seed):
+            run = train_mask_rcnn(model, train_set, epochs=epochs, seed=seed, device=device, **train_options)
+            scores = evaluate(model, held_out, ground_truth=ground_truth)
+            record = {
+                "segm": scores["segm"],
+                "bbox": scores["bbox"],
+                "seconds": sum(run.epoch_seconds),
+                "final_loss": run.epoch_losses[-1],
+            }
+            return model.state_dict(), record
+
+        if cache:
+            key = store.content_key(
+                "pooler-ablation",
+                model=model,
+                train=train_set,
+                held_out=held_out,
+                settings=dict(pooler=pooler, seed=seed, epochs=epochs, device=str(device), options=train_options),
+                code=[compare_poolers, train_mask_rcnn, _train_rcnn, evaluate],
+            )
+            result = store.cached("pooler-ablation", key, train_and_score)
+            if result.source == "cache":
+                model.load_state_dict(result.tensors)
+            record, source = result.record, result.source
+        else:
+            record, source = train_and_score()[1], "trained"
+        comparison.mask.setdefault(pooler, []).append(record["segm"])
+        comparison.box.setdefault(pooler, []).append(record["bbox"])
+        comparison.seconds.setdefault(pooler, []).append(record["seconds"])
+        comparison.final_losses.setdefault(pooler, []).append(record["final_loss"])
+        comparison.sources.append(source)
+    if show_progress:
+        runs_seen = [SimpleNamespace(source=source) for source in comparison.sources]
+        print(store.report_sources("RoI Align / RoI Pool ablation", runs_seen))
     return comparison
