@@ -11,7 +11,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from vislib.plotting.figures import axes_list
 from vislib.plotting.style import OKABE_ITO
-from vislib.plotting.view import View
+from vislib.plotting.view import View, pixel_image
 from vislib.states.segmentation import ERROR_CODES
 
 __all__ = [
@@ -414,10 +414,11 @@ class SegmentationView(View):
 
     def setup(self, axes, state):
         self.image_ax, self.truth_ax, self.prediction_ax, self.error_ax = axes
-        self.picture = self.image_ax.imshow(state.image, interpolation="nearest")
-        self.truth = self.truth_ax.imshow(self.label_lut[state.truth], interpolation="nearest")
-        self.prediction = self.prediction_ax.imshow(self.label_lut[state.prediction], interpolation="nearest")
-        self.errors = self.error_ax.imshow(self._error_rgb(state), interpolation="nearest")
+        # PixelImages: a move redraws two pictures by lookup instead of imshow's resampling.
+        self.picture = pixel_image(self.image_ax, _rgba(state.image))
+        self.truth = pixel_image(self.truth_ax, self.label_lut[state.truth])
+        self.prediction = pixel_image(self.prediction_ax, self.label_lut[state.prediction])
+        self.errors = pixel_image(self.error_ax, self._error_rgba(state))
         for ax in axes:
             _bare(ax)
         self.image_ax.set_title("held-out image", fontsize="small")
@@ -449,10 +450,10 @@ class SegmentationView(View):
         return state.image_index
 
     def update(self, state) -> None:
-        self.picture.set_data(state.image)
+        self.picture.set_data(_rgba(state.image))
         self.truth.set_data(self.label_lut[state.truth])
         self.prediction.set_data(self.label_lut[state.prediction])
-        self.errors.set_data(self._error_rgb(state))
+        self.errors.set_data(self._error_rgba(state))
         best = max(state.miou_by_model, key=state.miou_by_model.get)
         self.scores.set_text(
             f"{state.model} on this image: mIoU {state.miou:.3f}\n"
@@ -465,10 +466,19 @@ class SegmentationView(View):
             " of the image)"
         )
 
-    def _error_rgb(self, state) -> np.ndarray:
+    def _error_rgba(self, state) -> np.ndarray:
         grey = 0.35 + 0.4 * state.image.mean(axis=2)  # the image, dimmed
-        rgb = (np.repeat(grey[..., None], 3, axis=2) * 255).astype(np.uint8)
+        rgba = np.full((*grey.shape, 4), 255, dtype=np.uint8)
+        rgba[..., :3] = (grey[..., None] * 255).astype(np.uint8)
         codes = state.errors
         shown = codes > 0
-        rgb[shown] = self.error_rgb[codes[shown] - 1]
-        return rgb
+        rgba[shown, :3] = self.error_rgb[codes[shown] - 1]
+        return rgba
+
+
+def _rgba(image: np.ndarray) -> np.ndarray:
+    """An ``[H, W, 3]`` image (floats in [0, 1] or ``uint8``) as the ``[H, W, 4]`` ``uint8`` a PixelImage shows."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return np.concatenate([image, np.full((*image.shape[:2], 1), 255, dtype=np.uint8)], axis=2)
