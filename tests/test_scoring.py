@@ -170,3 +170,16 @@ def test_exercise_checks_accept_the_references_and_name_mistakes():
 
     with pytest.raises(AssertionError, match="monotone envelope|precision averaged at each TP"):
         check_average_precision(tp_mean)
+
+
+def test_the_simulated_detectors_numpy_iou_equals_box_iou_with_zero_for_empty_pairs():
+    from vislib.ops.boxes import box_iou
+    from vislib.states.scoring import _iou_nan_as_zero
+
+    generator = torch.Generator().manual_seed(0)
+    corners = torch.rand(40, 2, generator=generator, dtype=torch.float64) * 100
+    boxes = torch.cat([corners, corners + torch.rand(40, 2, generator=generator, dtype=torch.float64) * 30], 1)
+    boxes[:3, 2:] = boxes[:3, :2]  # zero-area boxes: box_iou gives nan against each other
+    expected = torch.nan_to_num(box_iou(boxes[:25], boxes), nan=0.0).numpy()
+    assert np.isnan(box_iou(boxes[:3], boxes[:3])).any()  # the case nan_as_zero is for
+    assert np.array_equal(_iou_nan_as_zero(boxes[:25].numpy(), boxes.numpy()), expected)

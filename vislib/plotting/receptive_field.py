@@ -4,11 +4,13 @@ pixel set, gradient map) and gradient maps."""
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import to_rgba
+from matplotlib import colormaps
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize, to_rgba
 from matplotlib.patches import Rectangle
 
 from vislib.plotting.style import OKABE_ITO
-from vislib.plotting.view import View
+from vislib.plotting.view import View, pixel_image
 
 __all__ = ["FIELD_COLOR", "HOLE_COLOR", "plot_gradient_map", "ReceptiveFieldView", "SUPPORT_COLOR", "UNIT_COLOR"]
 
@@ -25,14 +27,27 @@ UNIT_COLOR = OKABE_ITO[6]
 
 
 def _support_rgba(support: np.ndarray, field, size: int) -> np.ndarray:
-    """Reached pixels tinted, field pixels that are not reached (holes) marked, the rest transparent."""
-    rgba = np.zeros((*support.shape, 4))
-    rgba[support] = to_rgba(SUPPORT_COLOR, 0.55)
+    """Reached pixels tinted, field pixels that are not reached (holes) marked, the rest transparent
+    (``uint8`` RGBA, for a :class:`~vislib.plotting.view.PixelImage`)."""
+    rgba = np.zeros((*support.shape, 4), dtype=np.uint8)
+    rgba[support] = _SUPPORT_RGBA
     (r0, r1), (c0, c1) = field
     inside = np.zeros_like(support)
     inside[max(r0, 0) : max(min(r1, size), 0), max(c0, 0) : max(min(c1, size), 0)] = True
-    rgba[inside & ~support] = to_rgba(HOLE_COLOR, 0.55)
+    rgba[inside & ~support] = _HOLE_RGBA
     return rgba
+
+
+def _gradient_rgba(gradient: np.ndarray) -> np.ndarray:
+    """The gradient map normalized to its maximum and coloured with magma (``uint8`` RGBA, 256 levels)."""
+    peak = gradient.max()
+    levels = np.clip(gradient / peak if peak > 0 else gradient, 0.0, 1.0)
+    return _MAGMA[(levels * 255).round().astype(np.intp)]
+
+
+_SUPPORT_RGBA = (np.array(to_rgba(SUPPORT_COLOR, 0.55)) * 255).round().astype(np.uint8)
+_HOLE_RGBA = (np.array(to_rgba(HOLE_COLOR, 0.55)) * 255).round().astype(np.uint8)
+_MAGMA = (colormaps["magma"](np.linspace(0.0, 1.0, 256)) * 255).round().astype(np.uint8)
 
 
 class ReceptiveFieldView(View):
@@ -50,12 +65,15 @@ class ReceptiveFieldView(View):
         self.image_ax, self.gradient_ax = axes
         size = self.image.shape[0]
         self.image_ax.imshow(self.image, cmap="gray", vmin=0, vmax=1)
-        self.support = self.image_ax.imshow(np.zeros((size, size, 4)), interpolation="nearest")
-        self.gradient = self.gradient_ax.imshow(
-            np.zeros((size, size)), cmap="magma", vmin=0, vmax=1, interpolation="nearest"
-        )
+        # PixelImages (coloured here, drawn by lookup): a move redraws them without imshow's resampling.
+        self.support = pixel_image(self.image_ax, np.zeros((size, size, 4), dtype=np.uint8))
+        self.gradient = pixel_image(self.gradient_ax, _gradient_rgba(np.zeros((size, size))))
         self.gradient_ax.figure.colorbar(
-            self.gradient, ax=self.gradient_ax, fraction=0.046, pad=0.03, label="|gradient| / maximum"
+            ScalarMappable(Normalize(0, 1), "magma"),
+            ax=self.gradient_ax,
+            fraction=0.046,
+            pad=0.03,
+            label="|gradient| / maximum",
         )
         self.rectangles = [
             ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=FIELD_COLOR, linewidth=2)) for ax in axes
@@ -89,8 +107,7 @@ class ReceptiveFieldView(View):
         (r0, r1), (c0, c1) = state.field
         self.image_title.set_text(f"{state.preset} on a {size} x {size} input")  # static: part of the background
         self.support.set_data(_support_rgba(state.support, state.field, size))
-        peak = state.gradient.max()
-        self.gradient.set_data(state.gradient / peak if peak > 0 else state.gradient)
+        self.gradient.set_data(_gradient_rgba(state.gradient))
         for rectangle in self.rectangles:
             rectangle.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0, r1 - r0)
         half = (state.effective_size - 1) / 2

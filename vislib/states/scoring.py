@@ -87,8 +87,19 @@ MAX_FALSE_POSITIVES = 60
 def _iou_nan_as_zero(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     """:func:`vislib.ops.boxes.box_iou` of two NumPy box arrays (xyxy) in float64, with 0 where both boxes
     have zero area (there box_iou, like torchvision, gives ``0 / 0 = nan``)."""
-    iou = box_iou(torch.from_numpy(boxes1).double(), torch.from_numpy(boxes2).double())
-    return torch.nan_to_num(iou, nan=0.0).numpy()
+    # box_iou's arithmetic in NumPy, in the same order (equal results): the widget calls this once per image
+    # and class on every detector change, where torch's per-call overhead dominated on these tiny arrays.
+    boxes1, boxes2 = np.asarray(boxes1, dtype=np.float64), np.asarray(boxes2, dtype=np.float64)
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    top_left = np.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
+    bottom_right = np.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    size = np.clip(bottom_right - top_left, 0.0, None)
+    intersection = size[..., 0] * size[..., 1]
+    union = area1[:, None] + area2[None, :] - intersection
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = intersection / union
+    return np.nan_to_num(iou, nan=0.0)
 
 
 def _poisson_count(rate: float, uniform: float) -> int:
@@ -353,6 +364,11 @@ def threshold_state(
         "targets", targets, keys=("boxes", "labels"), length=len(detections), length_name="detections"
     )
     shown_images = _check_shown_images(shown_images, len(targets))
+    return _threshold_state(pooled, detections, targets, score_threshold, shown_images)
+
+
+def _threshold_state(pooled, detections, targets, score_threshold, shown_images) -> ThresholdState:
+    """:func:`threshold_state` on arguments already checked (the widget's moves: the detector's own data)."""
     above = pooled.scores >= score_threshold
     tp = int((pooled.tp & above).sum())
     fp = int((~pooled.tp & above).sum())
@@ -433,4 +449,5 @@ class SimulatedDetector:
         self, localization_noise: float, false_positives: float, calibration: float, score_threshold: float
     ) -> ThresholdState:
         detections, pooled = self.detections_and_matches(localization_noise, false_positives, calibration)
-        return threshold_state(pooled, detections, self.targets, score_threshold, self.shown_images)
+        score_threshold = check_number("score_threshold", score_threshold, min_value=0.0, max_value=1.0)
+        return _threshold_state(pooled, detections, self.targets, score_threshold, self.shown_images)

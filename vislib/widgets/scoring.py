@@ -52,5 +52,5 @@ def precision_recall_widget(detector: SimulatedDetector, images) -> Interactive:
         ncols=len(images) + 1,
         figsize=(4.15 * (len(images) + 1), 4.5),  # two pictures and the curve: 1000 CSS px, a 1440-px screen
         controls_per_row=4,
-        image_format="jpeg",
+        image_format="png",  # exact, and with ISA-L cheaper to encode than JPEG here
     )
