@@ -294,12 +294,18 @@ def _slider_handles(page, index: int):
 
 def _control_moves(page, index: int):
     """How a person moves the widget's first control, as ``move(k)`` for k = 0, 1, ...: arrow keys on its first
-    slider; else clicks on its first toggle buttons (between the selected option and the next); else its
-    first drop-down (between two options); else its first checkbox. ``None`` for a widget without any."""
+    slider that has more than one value (a slider over one image of a barely trained model cannot move); else
+    clicks on its first toggle buttons (between the selected option and the next); else its first drop-down
+    (between two options); else its first checkbox. ``None`` for a widget without any."""
     widget = page.locator(".vislib-widget").nth(index)
     handles = _slider_handles(page, index)
-    if handles.count():
-        handle = handles.first
+    movable = [
+        handles.nth(k)
+        for k in range(handles.count())
+        if handles.nth(k).get_attribute("aria-valuemin") != handles.nth(k).get_attribute("aria-valuemax")
+    ]
+    if movable:
+        handle = movable[0]
         handle.focus()
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         keys = ["ArrowLeft", "ArrowRight"] if at_max else ["ArrowRight", "ArrowLeft"]
