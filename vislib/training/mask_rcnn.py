@@ -30,14 +30,13 @@ from torch import Tensor, nn
 
 from vislib import runtime
 from vislib._validation import check_callable, check_choice, check_int, check_number, check_type
-from vislib.data.shapes import ShapesDataset
 from vislib.models.mask_rcnn import small_mask_rcnn
 from vislib.ops.rle import rle_encode
 from vislib.progress import progress
 from vislib.runtime import Profile
 from vislib.training.epochs import EpochTrainingRun, _check_dataset, _device_of, to_coco_results
 from vislib.training.faster_rcnn import LOSS_PARTS as BOX_LOSS_PARTS
-from vislib.training.faster_rcnn import _train_rcnn
+from vislib.training.faster_rcnn import FasterRCNNRecipe, _train_rcnn
 
 __all__ = [
     "LOSS_PARTS",
@@ -65,31 +64,15 @@ class MaskRCNNTrainingRun(EpochTrainingRun):
 
 
 @dataclass(frozen=True)
-class MaskRCNNRecipe:
-    """Notebook 09's Mask R-CNN run for one profile: the shapes data, the model and the training settings.
+class MaskRCNNRecipe(FasterRCNNRecipe):
+    """Notebook 09's Mask R-CNN run for one profile: :class:`~vislib.training.faster_rcnn.FasterRCNNRecipe`'s
+    data and settings (the shapes data carry instance masks), with a Mask R-CNN and :func:`train_mask_rcnn`.
 
     The notebook's training cells and ``make weights`` (:mod:`vislib.tools.weights`) both build the run from it,
     so the key :func:`vislib.training.store.trained` computes is the same in both and the notebook finds the
     shipped weights. :data:`MASK_RCNN_RECIPES` holds the quick and full profiles' values;
     :func:`mask_rcnn_recipe` picks the active one.
     """
-
-    train_images: int
-    held_out_images: int
-    epochs: int
-    image_size: int = 128
-    batch_size: int = 4
-    lr: float = 2e-3
-    train_seed: int = 1  # the shapes data sets' seeds
-    held_out_seed: int = 2
-    model_seed: int = 0  # torch's seed just before the model's weights are drawn
-
-    def datasets(self) -> tuple[ShapesDataset, ShapesDataset]:
-        """``(train_set, held_out)``: the recipe's shapes images, their objects and instance masks."""
-        return (
-            ShapesDataset(self.train_images, image_size=self.image_size, seed=self.train_seed),
-            ShapesDataset(self.held_out_images, image_size=self.image_size, seed=self.held_out_seed),
-        )
 
     def model(self, num_classes: int) -> nn.Module:
         """A freshly initialized :func:`~vislib.models.mask_rcnn.small_mask_rcnn` (torch seeded with
